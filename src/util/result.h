@@ -44,3 +44,10 @@ inline Status ok_status() { return Ok{}; }
 inline Error make_error(std::string message) { return Error{std::move(message)}; }
 
 }  // namespace gemma3
+
+// Returns the error of a failed Status/Result expression from the enclosing function.
+#define G3_TRY(expr)                            \
+  do {                                          \
+    if (auto g3_try_result = (expr); !g3_try_result) \
+      return std::move(g3_try_result).take_error(); \
+  } while (0)

@@ -1,0 +1,22 @@
+// Finding a checkpoint folder: `-m PATH` when given, else the usual places a user keeps Gemma 3
+// 270M (./gemma-3-270m-it, ./gemma-3-270m, the Hugging Face hub cache).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "util/result.h"
+
+namespace gemma3 {
+
+// Returns the checkpoint folder for the `-m` flag value. With an empty value, searches
+//   ./gemma-3-270m-it, ./gemma-3-270m,
+//   $HF_HUB_CACHE | $HF_HOME/hub | ~/.cache/huggingface/hub  / models--google--gemma-3-270m-it/snapshots/<rev>/
+//   (then models--google--gemma-3-270m)
+// and when none exists returns an error that explains how to get the (gated) weights.
+Result<std::filesystem::path> resolve_model_dir(const std::string& flag_value);
+
+// The Hugging Face hub cache folder the search above uses.
+std::filesystem::path huggingface_hub_cache();
+
+}  // namespace gemma3

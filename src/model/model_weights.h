@@ -1,0 +1,51 @@
+// ModelWeights: views into the memory-mapped checkpoint, checked against the config's shapes at
+// load time. Matrices stay in the file's dtype (bf16 for Gemma 3) and are read in place; the small
+// RMSNorm vectors are converted once to f32 with Gemma's (1 + w) scale folded in.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "model/model_config.h"
+#include "model/safetensors.h"
+#include "ops/dtype.h"
+
+namespace gemma3 {
+
+struct LayerWeights {
+  WeightView q_proj;     // (num_heads*head_dim, hidden)
+  WeightView k_proj;     // (num_kv_heads*head_dim, hidden)
+  WeightView v_proj;     // (num_kv_heads*head_dim, hidden)
+  WeightView o_proj;     // (hidden, num_heads*head_dim)
+  WeightView gate_proj;  // (intermediate, hidden)
+  WeightView up_proj;    // (intermediate, hidden)
+  WeightView down_proj;  // (hidden, intermediate)
+  // (1 + w) in f32:
+  std::vector<float> input_norm;          // (hidden,)
+  std::vector<float> post_attention_norm;  // (hidden,)
+  std::vector<float> pre_feedforward_norm;  // (hidden,)
+  std::vector<float> post_feedforward_norm;  // (hidden,)
+  std::vector<float> q_norm;              // (head_dim,)
+  std::vector<float> k_norm;              // (head_dim,)
+};
+
+struct ModelWeights {
+  WeightView embed_tokens;  // (vocab, hidden)
+  WeightView lm_head;       // (vocab, hidden); the embedding itself when tied
+  std::vector<float> final_norm;  // (hidden,), (1 + w)
+  std::vector<LayerWeights> layers;
+};
+
+// A loaded model: config, tensor store (owning the maps) and weight views. Immutable after
+// loading, so any number of KV caches and threads can share it.
+struct Model {
+  ModelConfig config;
+  std::unique_ptr<TensorStore> store;
+  ModelWeights weights;
+};
+
+Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& model_dir);
+// Binds weights for a config from an already opened store (also used by tests).
+Result<ModelWeights> bind_weights(const ModelConfig& config, const TensorStore& store);
+
+}  // namespace gemma3

@@ -1,0 +1,41 @@
+#include "model/rope.h"
+
+#include <cmath>
+
+namespace gemma3 {
+
+Rope::Rope(int32_t head_dim, double base, double scaling_factor) : head_dim_(head_dim) {
+  const int32_t half = head_dim / 2;
+  inv_freq_.resize(half);
+  for (int32_t i = 0; i < half; ++i) {
+    // HF: 1 / base ** (arange(0, dim, 2) / dim) in f32; linear scaling divides the frequency.
+    float exponent = static_cast<float>(2 * i) / static_cast<float>(head_dim);
+    float inv = static_cast<float>(1.0 / std::pow(base, static_cast<double>(exponent)));
+    inv_freq_[i] = static_cast<float>(inv / scaling_factor);
+  }
+}
+
+void Rope::apply(float* x, int32_t n_heads, int32_t pos) const {
+  const int32_t half = head_dim_ / 2;
+  // angle = f32(pos * inv_freq) as HF forms it; cos/sin evaluated accurately from that f32 angle.
+  thread_local std::vector<float> cos_table, sin_table;
+  cos_table.resize(half);
+  sin_table.resize(half);
+  float* cs = cos_table.data();
+  float* sn = sin_table.data();
+  for (int32_t i = 0; i < half; ++i) {
+    float angle = static_cast<float>(pos) * inv_freq_[i];
+    cs[i] = static_cast<float>(std::cos(static_cast<double>(angle)));
+    sn[i] = static_cast<float>(std::sin(static_cast<double>(angle)));
+  }
+  for (int32_t h = 0; h < n_heads; ++h) {
+    float* v = x + static_cast<size_t>(h) * head_dim_;
+    for (int32_t i = 0; i < half; ++i) {
+      float a = v[i], b = v[i + half];
+      v[i] = a * cs[i] - b * sn[i];
+      v[i + half] = b * cs[i] + a * sn[i];
+    }
+  }
+}
+
+}  // namespace gemma3
