@@ -30,8 +30,9 @@ struct SplitMix64 {
   }
 };
 
-// n bf16 values uniform in [-a, a] with a = stddev·√3, from a stream seeded by (seed, tensor index).
-std::vector<uint16_t> random_bf16(size_t n, double stddev, uint64_t seed, uint64_t stream) {
+// n bf16 values uniform in [mean-a, mean+a] with a = stddev·√3, from a stream seeded by
+// (seed, tensor index).
+std::vector<uint16_t> random_bf16(size_t n, double mean, double stddev, uint64_t seed, uint64_t stream) {
   SplitMix64 rng{seed * 0x100000001B3ull ^ (stream + 1) * 0xD6E8FEB86659FD93ull};
   const float a = static_cast<float>(stddev * std::sqrt(3.0));
   std::vector<uint16_t> out(n);
@@ -39,7 +40,7 @@ std::vector<uint16_t> random_bf16(size_t n, double stddev, uint64_t seed, uint64
     uint64_t bits = rng.next();
     for (size_t j = 0; j < 2 && i + j < n; ++j) {
       float u = static_cast<float>((bits >> (32 * j)) & 0xFFFFFFFFu) * (1.0f / 4294967296.0f);  // [0,1)
-      out[i + j] = f32_to_bf16((2.0f * u - 1.0f) * a);
+      out[i + j] = f32_to_bf16(static_cast<float>(mean) + (2.0f * u - 1.0f) * a);
     }
   }
   return out;
@@ -126,12 +127,23 @@ Status write_synthetic_checkpoint(const SynthOptions& options) {
   if (ec) return make_error("cannot create " + options.out_dir.string() + ": " + ec.message());
 
   // Scales keep activations O(1) and logits spread out (std ≈ 3), so sampling is not degenerate.
+  // With a tied LM head the input embedding, still in the residual stream, would make every
+  // position predict its own token; the post-attention/feed-forward norm scales (1 + w) are set
+  // so the blocks' outputs outweigh it (residual RMS ≈ 10× the embedding's).
   const double H = c.hidden_size;
-  std::vector<std::pair<std::string, std::pair<std::vector<int64_t>, double>>> specs;
-  auto add = [&](const std::string& name, std::vector<int64_t> shape, double stddev) {
-    specs.push_back({name, {std::move(shape), stddev}});
+  const double embed_std = 3.0 / std::sqrt(H);
+  const double embed_rms = embed_std * std::sqrt(H);
+  const double block_gain = std::sqrt((100.0 - 1.0) * embed_rms * embed_rms / (2.0 * c.num_layers));
+  struct Spec {
+    std::string name;
+    std::vector<int64_t> shape;
+    double mean, stddev;
   };
-  add("model.embed_tokens.weight", {c.vocab_size, c.hidden_size}, 3.0 / std::sqrt(H));
+  std::vector<Spec> specs;
+  auto add = [&](const std::string& name, std::vector<int64_t> shape, double stddev, double mean = 0.0) {
+    specs.push_back({name, std::move(shape), mean, stddev});
+  };
+  add("model.embed_tokens.weight", {c.vocab_size, c.hidden_size}, embed_std);
   for (int32_t i = 0; i < c.num_layers; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
     add(p + "self_attn.q_proj.weight", {c.q_dim(), c.hidden_size}, 1.0 / std::sqrt(H));
@@ -144,9 +156,9 @@ Status write_synthetic_checkpoint(const SynthOptions& options) {
     add(p + "mlp.up_proj.weight", {c.intermediate_size, c.hidden_size}, 1.0 / std::sqrt(H));
     add(p + "mlp.down_proj.weight", {c.hidden_size, c.intermediate_size}, 1.0 / std::sqrt(c.intermediate_size));
     add(p + "input_layernorm.weight", {c.hidden_size}, 0.2);
-    add(p + "post_attention_layernorm.weight", {c.hidden_size}, 0.2);
+    add(p + "post_attention_layernorm.weight", {c.hidden_size}, 0.2, block_gain - 1.0);
     add(p + "pre_feedforward_layernorm.weight", {c.hidden_size}, 0.2);
-    add(p + "post_feedforward_layernorm.weight", {c.hidden_size}, 0.2);
+    add(p + "post_feedforward_layernorm.weight", {c.hidden_size}, 0.2, block_gain - 1.0);
   }
   add("model.norm.weight", {c.hidden_size}, 0.2);
 
@@ -154,11 +166,11 @@ Status write_synthetic_checkpoint(const SynthOptions& options) {
   std::vector<TensorToWrite> tensors;
   data.reserve(specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
-    const auto& [name, spec] = specs[i];
+    const Spec& spec = specs[i];
     size_t n = 1;
-    for (int64_t d : spec.first) n *= static_cast<size_t>(d);
-    data.push_back(random_bf16(n, spec.second, options.seed, i));
-    tensors.push_back({name, DType::kBF16, spec.first, data.back().data(), n * sizeof(uint16_t)});
+    for (int64_t d : spec.shape) n *= static_cast<size_t>(d);
+    data.push_back(random_bf16(n, spec.mean, spec.stddev, options.seed, i));
+    tensors.push_back({spec.name, DType::kBF16, spec.shape, data.back().data(), n * sizeof(uint16_t)});
   }
   G3_TRY(write_safetensors(options.out_dir / "model.safetensors", tensors));
 

@@ -1,0 +1,90 @@
+// gemma3 generate: complete a prompt (or a chat turn with --chat), streaming text to stdout.
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "apps/command.h"
+#include "apps/generation_loop.h"
+#include "chat/chat_template.h"
+#include "util/mapped_file.h"
+
+namespace gemma3 {
+namespace {
+
+// [BOS] + encode(text), as HF's add_special_tokens=True does — but never a second BOS when the
+// text already starts with "<bos>" (a known double-BOS mistake with Gemma 3 templates).
+std::vector<int32_t> plain_prompt_ids(const Tokenizer& tokenizer, const std::string& text) {
+  std::vector<int32_t> ids = tokenizer.encode(text, /*parse_special=*/true);
+  if (ids.empty() || ids.front() != tokenizer.bos_id()) ids.insert(ids.begin(), tokenizer.bos_id());
+  return ids;
+}
+
+int run_generate(int argc, char** argv) {
+  Args args("generate", "Generate text from a prompt; text streams to stdout, timings to stderr.");
+  add_model_options(args);
+  add_sampling_options(args);
+  args.option("prompt", "p", "prompt text (- reads stdin)")
+      .option("prompt-ids-file", "", "JSON array of prompt token ids instead of -p")
+      .flag("chat", "wrap the prompt in the checkpoint's chat template as one user turn")
+      .option("system", "", "system prompt (with --chat)")
+      .flag("ids", "print the generated token ids as one JSON array instead of text");
+  if (auto s = args.parse(argc, argv); !s) return std::fprintf(stderr, "%s\n", s.error().c_str()), 1;
+  if (args.help_requested()) return std::fprintf(stdout, "%s", args.usage().c_str()), 0;
+  if (args.has("prompt") == args.has("prompt-ids-file"))
+    return std::fprintf(stderr, "generate: give exactly one of -p TEXT or --prompt-ids-file FILE\n"), 1;
+
+  auto ckpt = load_checkpoint(args);
+  if (!ckpt) return std::fprintf(stderr, "generate: %s\n", ckpt.error().c_str()), 1;
+  auto settings = read_generation_settings(args, *ckpt);
+  if (!settings) return std::fprintf(stderr, "generate: %s\n", settings.error().c_str()), 1;
+
+  std::vector<int32_t> prompt;
+  if (args.has("prompt-ids-file")) {
+    auto text = read_text_file(args.get("prompt-ids-file"));
+    if (!text) return std::fprintf(stderr, "generate: %s\n", text.error().c_str()), 1;
+    auto ids = parse_token_ids(*text, ckpt->model->config.vocab_size, args.get("prompt-ids-file"));
+    if (!ids) return std::fprintf(stderr, "generate: %s\n", ids.error().c_str()), 1;
+    prompt = std::move(ids).value();
+  } else {
+    std::string text = args.get("prompt");
+    if (text == "-") text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    if (args.is_set("chat")) {
+      nlohmann::json messages = nlohmann::json::array();
+      if (args.has("system")) messages.push_back({{"role", "system"}, {"content", args.get("system")}});
+      messages.push_back({{"role", "user"}, {"content", text}});
+      auto parsed = parse_chat_messages(messages);
+      if (!parsed) return std::fprintf(stderr, "generate: %s\n", parsed.error().c_str()), 1;
+      auto rendered = render_chat(*parsed, /*add_generation_prompt=*/true);
+      if (!rendered) return std::fprintf(stderr, "generate: %s\n", rendered.error().c_str()), 1;
+      prompt = rendered->tokenize(*ckpt->tokenizer);
+    } else {
+      prompt = plain_prompt_ids(*ckpt->tokenizer, text);
+    }
+  }
+  if (prompt.empty()) return std::fprintf(stderr, "generate: the prompt is empty\n"), 1;
+  if (auto s = check_prompt_ids(prompt, ckpt->model->config.vocab_size); !s)
+    return std::fprintf(stderr, "generate: %s\n", s.error().c_str()), 1;
+  const int32_t max_context = ckpt->model->config.max_position_embeddings;
+  if (static_cast<int64_t>(prompt.size()) >= max_context)
+    return std::fprintf(stderr, "generate: the prompt has %zu tokens; the context holds %d\n", prompt.size(), max_context), 1;
+
+  const int32_t capacity = static_cast<int32_t>(std::min<int64_t>(max_context, prompt.size() + settings->max_new_tokens));
+  SequenceRunner runner(*ckpt->model, capacity);
+  const bool print_ids = args.is_set("ids");
+  auto stats = generate_tokens(*ckpt, runner, prompt, *settings, [&](const std::string& text) {
+    if (!print_ids) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+    }
+  });
+  if (print_ids) std::printf("%s\n", nlohmann::json(stats.generated_ids).dump().c_str());
+  else std::printf("\n");
+  print_generation_stats(stats);
+  return 0;
+}
+
+const bool registered = register_command({"generate", "generate text from a prompt", &run_generate});
+
+}  // namespace
+}  // namespace gemma3
