@@ -1,0 +1,75 @@
+#include "ops/cpu_features.h"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace gemma3 {
+
+namespace {
+
+Isa detect_isa() {
+  __builtin_cpu_init();
+  // __builtin_cpu_supports also requires the OS to save the wider registers (XCR0).
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                    __builtin_cpu_supports("f16c");
+  if (!avx2) return Isa::kScalar;
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  return avx512 ? Isa::kAvx512 : Isa::kAvx2;
+}
+
+Isa cap(Isa isa) {
+  Isa best = best_supported_isa();
+  return static_cast<int>(isa) > static_cast<int>(best) ? best : isa;
+}
+
+Isa initial_isa() {
+  const char* env = std::getenv("GEMMA3_ISA");
+  if (env == nullptr || *env == '\0') return best_supported_isa();
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    if (std::strcmp(env, isa_name(isa)) == 0) return cap(isa);
+  }
+  std::fprintf(stderr, "gemma3: ignoring GEMMA3_ISA=%s (expected scalar, avx2 or avx512)\n", env);
+  return best_supported_isa();
+}
+
+// -1 = not yet chosen. Relaxed ordering suffices: the value is a plain choice, not a publication
+// of other data, and every thread computes the same initial value.
+std::atomic<int> g_active{-1};
+
+}  // namespace
+
+Isa best_supported_isa() {
+  static const Isa best = detect_isa();
+  return best;
+}
+
+Isa active_isa() {
+  int v = g_active.load(std::memory_order_relaxed);
+  if (v < 0) {
+    v = static_cast<int>(initial_isa());
+    int expected = -1;
+    if (!g_active.compare_exchange_strong(expected, v, std::memory_order_relaxed)) v = expected;
+  }
+  return static_cast<Isa>(v);
+}
+
+void set_active_isa(Isa isa) {
+  g_active.store(static_cast<int>(cap(isa)), std::memory_order_relaxed);
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar:
+      return "scalar";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kAvx512:
+      return "avx512";
+  }
+  return "?";
+}
+
+}  // namespace gemma3

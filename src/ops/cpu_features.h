@@ -1,0 +1,22 @@
+// Run-time instruction-set choice. The build targets plain x86-64; the faster kernels are compiled
+// per function with target attributes and picked here once, so one binary runs everywhere.
+#pragma once
+
+namespace gemma3 {
+
+// Ordered: a higher value implies every lower one is usable.
+//   kAvx2   = AVX2 + FMA + F16C
+//   kAvx512 = AVX-512 F/BW/VL/DQ (+ the kAvx2 set)
+enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+
+Isa best_supported_isa();  // from cpuid (__builtin_cpu_supports), computed once
+
+// The ISA every dispatching kernel uses. Default: best_supported_isa(), or the env variable
+// GEMMA3_ISA=scalar|avx2|avx512 read at first use (capped at the supported one; an unknown value is
+// reported on stderr once and ignored). Thread-safe (an atomic load per call).
+Isa active_isa();
+void set_active_isa(Isa isa);  // for tests and benchmarks; capped at best_supported_isa()
+
+const char* isa_name(Isa isa);  // "scalar", "avx2", "avx512"
+
+}  // namespace gemma3

@@ -1,0 +1,110 @@
+#include "ops/dtype.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace gemma3 {
+
+namespace {
+uint32_t float_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
+float bits_float(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+}  // namespace
+
+size_t dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::kBF16:
+      return 2;
+    case DType::kF16:
+      return 2;
+    case DType::kF32:
+      return 4;
+  }
+  return 0;
+}
+
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::kBF16:
+      return "bf16";
+    case DType::kF16:
+      return "f16";
+    case DType::kF32:
+      return "f32";
+  }
+  return "?";
+}
+
+uint16_t f32_to_bf16(float value) {
+  uint32_t u = float_bits(value);
+  if ((u & 0x7fffffffu) > 0x7f800000u) {
+    // NaN: keep the sign and top payload bits, force quiet so truncation cannot make it inf.
+    return static_cast<uint16_t>((u >> 16) | 0x0040u);
+  }
+  // Round to nearest even: add 0x7fff plus the lowest kept bit; a carry into the exponent is the
+  // correct rounding (up to inf for values past the largest bf16).
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+float f16_to_f32(uint16_t bits) {
+  uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
+  uint32_t exp = (bits >> 10) & 0x1fu;
+  uint32_t mant = bits & 0x3ffu;
+  if (exp == 0) {
+    // Zero or subnormal: mant·2⁻²⁴, exact in f32.
+    float mag = static_cast<float>(mant) * 0x1p-24f;
+    return sign ? -mag : mag;
+  }
+  if (exp == 31) return bits_float(sign | 0x7f800000u | (mant << 13));  // inf / NaN
+  return bits_float(sign | ((exp + 112u) << 23) | (mant << 13));
+}
+
+uint16_t f32_to_f16(float value) {
+  uint32_t u = float_bits(value);
+  uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
+  uint32_t a = u & 0x7fffffffu;
+  if (a > 0x7f800000u) return sign | 0x7e00u;  // NaN -> quiet NaN
+  // 65520 is halfway between 65504 (largest f16, odd mantissa) and 2¹⁶: ties-to-even go to inf.
+  if (a >= 0x477ff000u) return sign | 0x7c00u;
+  if (a < 0x38800000u) {
+    // Below 2⁻¹⁴: an f16 subnormal (or zero) = round(|v|·2²⁴). The product is exact; nearbyint
+    // rounds half to even. 1024 is the encoding of the smallest normal, which is also correct.
+    float scaled = std::nearbyint(bits_float(a) * 0x1p24f);
+    return sign | static_cast<uint16_t>(scaled);
+  }
+  // Normal: rebias the exponent (127 -> 15) and round the 13 dropped mantissa bits to even.
+  uint32_t r = (a - (112u << 23)) + 0xfffu + ((a >> 13) & 1u);
+  return sign | static_cast<uint16_t>(r >> 13);
+}
+
+void row_to_f32(const WeightView& w, size_t row, float* out) {
+  const size_t n = w.cols;
+  if (n == 0) return;  // (the data pointer of an empty matrix may be null)
+  switch (w.dtype) {
+    case DType::kBF16: {
+      const uint16_t* src = static_cast<const uint16_t*>(w.data) + row * n;
+      for (size_t i = 0; i < n; ++i) out[i] = bf16_to_f32(src[i]);
+      return;
+    }
+    case DType::kF16: {
+      const uint16_t* src = static_cast<const uint16_t*>(w.data) + row * n;
+      for (size_t i = 0; i < n; ++i) out[i] = f16_to_f32(src[i]);
+      return;
+    }
+    case DType::kF32: {
+      const float* src = static_cast<const float*>(w.data) + row * n;
+      std::memcpy(out, src, n * sizeof(float));
+      return;
+    }
+  }
+}
+
+}  // namespace gemma3

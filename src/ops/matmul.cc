@@ -1,0 +1,63 @@
+// matmul(): picks the ISA kernel and splits output features across OpenMP threads.
+#include "ops/matmul.h"
+
+#include <omp.h>
+
+#include <algorithm>
+
+#include "ops/cpu_features.h"
+#include "ops/isa_kernels.h"
+#include "ops/parallel.h"
+
+namespace gemma3 {
+
+namespace {
+
+using BlockFn = void (*)(const float*, size_t, const WeightView&, size_t, size_t, float*);
+
+BlockFn block_fn(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512:
+      return &kernels::avx512::matmul_block;
+    case Isa::kAvx2:
+      return &kernels::avx2::matmul_block;
+    case Isa::kScalar:
+      break;
+  }
+  return &kernels::scalar::matmul_block;
+}
+
+// Output features are handed out in multiples of this, so every thread's slice starts on a whole
+// microkernel tile (and a cache line of y for n_rows = 1).
+constexpr size_t kFeatureAlign = 16;
+// Below this many multiply-adds per thread (128 KB of bf16 weights at n_rows = 1, ~4 µs from
+// DRAM) the fork/join (~3.3 µs measured here: cross-core round trips are ~0.5-1 µs) costs more
+// than the second thread saves.
+constexpr size_t kMinMacsPerThread = size_t{1} << 16;
+
+}  // namespace
+
+void matmul(const float* x, size_t n_rows, const WeightView& w, float* y) {
+  if (n_rows == 0 || w.rows == 0) return;
+  const BlockFn fn = block_fn(active_isa());
+  const size_t units = (w.rows + kFeatureAlign - 1) / kFeatureAlign;
+  const size_t macs = n_rows * w.rows * w.cols;
+  size_t threads = static_cast<size_t>(num_threads());
+  threads = std::min({threads, units, std::max<size_t>(1, macs / kMinMacsPerThread)});
+  if (threads <= 1) {
+    fn(x, n_rows, w, 0, w.rows, y);
+    return;
+  }
+  // Equal contiguous slices (static split): with n_rows = 1 each thread streams the same number of
+  // weight bytes. Which thread computes a feature does not change its value (see the contract).
+#pragma omp parallel num_threads(static_cast <int>(threads))
+  {
+    const size_t t = static_cast<size_t>(omp_get_thread_num());
+    const size_t nt = static_cast<size_t>(omp_get_num_threads());
+    const size_t begin = std::min(w.rows, units * t / nt * kFeatureAlign);
+    const size_t end = std::min(w.rows, units * (t + 1) / nt * kFeatureAlign);
+    if (begin < end) fn(x, n_rows, w, begin, end, y);
+  }
+}
+
+}  // namespace gemma3
