@@ -1,0 +1,182 @@
+// `gemma3 serve`: the OpenAI-compatible HTTP server. It binds and answers /health (503) at once,
+// loads the checkpoint on a second thread, then makes the API available; SIGINT / SIGTERM stop it.
+//
+// The load-and-wire glue (checkpoint -> KV geometry -> ForwardRunner -> Engine -> backend) lives in
+// load_stack() below. TODO(lead): replace it with the shared load_serving_stack(ServeOptions) once
+// that exists, so `serve` and the other front ends size the engine the same way.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "apps/cli_support.h"
+#include "apps/command.h"
+#include "engine/engine.h"
+#include "engine/forward_runner.h"
+#include "server/engine_backend.h"
+#include "server/http_server.h"
+#include "server/response_builder.h"
+#include "util/args.h"
+
+namespace gemma3 {
+namespace {
+
+// Everything the API needs, alive until the server stopped. Destroyed in reverse order: the
+// backend and engine (which joins its thread) before the model they read.
+struct ServingStack {
+  LoadedCheckpoint checkpoint;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<ServingBackend> backend;
+};
+
+Result<long long> int_option(const Args& args, const char* name, long long lo, long long hi) {
+  auto v = args.get_int(name);
+  if (!v.ok()) return v;
+  if (*v < lo || *v > hi) {
+    return make_error(std::string("--") + name + " must be between " + std::to_string(lo) + " and " +
+                      std::to_string(hi) + ", got " + std::to_string(*v));
+  }
+  return v;
+}
+
+Result<std::unique_ptr<ServingStack>> load_stack(const Args& args) {
+  auto stack = std::make_unique<ServingStack>();
+  auto checkpoint = load_checkpoint(args);
+  if (!checkpoint.ok()) return std::move(checkpoint).take_error();
+  stack->checkpoint = std::move(checkpoint.value());
+  const Model& model = *stack->checkpoint.model;
+
+  KvBudget budget;
+  auto kv_mb = int_option(args, "kv-cache-mb", 0, 1 << 20);
+  auto kv_tokens = int_option(args, "kv-cache-tokens", 0, 1ll << 31);
+  auto batch_tokens = int_option(args, "max-batch-tokens", 16, 1 << 20);
+  auto waiting = int_option(args, "max-waiting", 1, 1 << 20);
+  auto running = int_option(args, "max-running", 1, 4096);
+  for (const auto* r : {&kv_mb, &kv_tokens, &batch_tokens, &waiting, &running}) {
+    if (!r->ok()) return make_error(r->error());
+  }
+  if (*kv_mb > 0 && *kv_tokens > 0) return make_error("give --kv-cache-mb or --kv-cache-tokens, not both");
+  budget.bytes = *kv_mb * (1ll << 20);
+  budget.tokens = *kv_tokens > 0 || budget.bytes > 0 ? *kv_tokens : model.config.max_position_embeddings;
+  budget.max_running = static_cast<int32_t>(*running);
+  budget.max_batch_tokens = static_cast<int32_t>(*batch_tokens);
+  const KvGeometry geometry = plan_kv_geometry(model.config, budget);
+
+  EngineOptions options;
+  options.eos_ids = stack->checkpoint.generation.eos_token_ids;
+  options.max_batch_tokens = budget.max_batch_tokens;
+  options.max_running = budget.max_running;
+  options.max_waiting = static_cast<int32_t>(*waiting);
+  options.log_requests = false;   // the HTTP layer logs one line per request
+  stack->engine = std::make_unique<Engine>(std::make_unique<ForwardRunner>(model, geometry),
+                                           *stack->checkpoint.tokenizer, options);
+  stack->engine->start();
+
+  ModelInfo info;
+  info.id = args.get("model-name");
+  if (info.id.empty()) info.id = std::filesystem::path(stack->checkpoint.dir).lexically_normal().filename().string();
+  if (info.id.empty()) info.id = "gemma3";
+  // A sequence can never outgrow the full-attention pool, so that bounds the context too.
+  const int64_t pool_tokens = static_cast<int64_t>(geometry.n_full_blocks) * geometry.block_size;
+  info.context_length = static_cast<int32_t>(
+      std::min<int64_t>(model.config.max_position_embeddings, pool_tokens > 0 ? pool_tokens : INT32_MAX));
+  info.vocab_size = model.config.vocab_size;
+  info.created = unix_now();
+  stack->backend = make_engine_backend(*stack->engine, *stack->checkpoint.tokenizer, info);
+  std::fprintf(stderr, "serve: model '%s' ready: context %d tokens, KV pools %d full + %d sliding blocks of %d\n",
+               info.id.c_str(), info.context_length, geometry.n_full_blocks, geometry.n_sliding_blocks,
+               geometry.block_size);
+  return stack;
+}
+
+int run(int argc, char** argv) {
+  Args args("serve", "OpenAI-compatible HTTP server (/v1/chat/completions, /v1/completions, ...)");
+  add_model_options(args);
+  args.option("host", "", "address to bind (default loopback only)", "127.0.0.1")
+      .option("port", "", "TCP port (0: any free port, printed on stderr)", "8080")
+      .option("api-key", "", "require 'Authorization: Bearer KEY' on /v1/*", "")
+      .option("max-body-bytes", "", "largest request body accepted (413 beyond)", std::to_string(8 << 20))
+      .option("kv-cache-mb", "", "KV cache memory budget in MiB (0: use --kv-cache-tokens)", "0")
+      .option("kv-cache-tokens", "", "KV cache size in token positions (0: the model's context)", "0")
+      .option("max-batch-tokens", "", "tokens per engine step (decode first, then prefill chunks)", "512")
+      .option("max-waiting", "", "queued requests before 429", "256")
+      .option("max-running", "", "sequences decoded together", "64")
+      .option("http-threads", "", "HTTP worker threads (each open stream holds one)", "128")
+      .option("model-name", "", "the model id clients send (default: the checkpoint folder's name)", "")
+      .flag("quiet", "no per-request log lines");
+  if (Status s = args.parse(argc, argv); !s.ok()) {
+    std::fprintf(stderr, "gemma3 serve: %s\n\n%s", s.error().c_str(), args.usage().c_str());
+    return 2;
+  }
+  if (args.help_requested()) {
+    std::printf("%s", args.usage().c_str());
+    return 0;
+  }
+
+  ServerOptions options;
+  options.host = args.get("host");
+  options.api_key = args.get("api-key");
+  options.log_requests = !args.is_set("quiet");
+  auto port = int_option(args, "port", 0, 65535);
+  auto body = int_option(args, "max-body-bytes", 1024, 1ll << 32);
+  auto threads = int_option(args, "http-threads", 4, 4096);
+  for (const auto* r : {&port, &body, &threads}) {
+    if (!r->ok()) {
+      std::fprintf(stderr, "gemma3 serve: %s\n", r->error().c_str());
+      return 2;
+    }
+  }
+  options.port = static_cast<int>(*port);
+  options.max_body_bytes = static_cast<size_t>(*body);
+  options.http_threads = static_cast<int>(*threads);
+
+  // Signals go to sigwait() below only: block them before any thread starts, so every thread
+  // inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ignore_sigpipe();
+
+  HttpServer server(options);
+  if (Status s = server.start(); !s.ok()) {
+    std::fprintf(stderr, "gemma3 serve: %s\n", s.error().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "serve: listening on http://%s:%d (loading the model; /health is 503 until ready)\n",
+               options.host.c_str(), server.port());
+
+  std::unique_ptr<ServingStack> stack;
+  std::atomic<bool> load_failed{false};
+  std::thread loader([&] {
+    auto loaded = load_stack(args);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "gemma3 serve: %s\n", loaded.error().c_str());
+      load_failed = true;
+      kill(getpid(), SIGTERM);
+      return;
+    }
+    stack = std::move(loaded.value());
+    server.set_backend(stack->backend.get());
+  });
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  if (!load_failed) std::fprintf(stderr, "serve: signal %d, shutting down\n", signal_number);
+  server.stop();   // ends open streams; no handler touches the backend after this
+  loader.join();
+  stack.reset();
+  return load_failed ? 1 : 0;
+}
+
+const bool registered = register_command({"serve", "OpenAI-compatible HTTP server", &run});
+
+}  // namespace
+}  // namespace gemma3

@@ -1,0 +1,377 @@
+// The engine thread: take new requests, drop cancelled ones, schedule one step, run the model
+// once, then sample and postprocess each sequence that produced logits. See engine.h.
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/active_request.h"
+#include "engine/metrics.h"
+#include "engine/request_channel.h"
+#include "engine/scheduler.h"
+#include "kv/block_manager.h"
+#include "tokenizer/utf8.h"
+
+namespace gemma3 {
+
+const char* finish_reason_name(FinishReason reason) { return reason == FinishReason::kStop ? "stop" : "length"; }
+
+namespace {
+
+constexpr int kMaxTopLogprobs = 20;
+
+uint64_t mix_seed(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// OpenAI shows a token that is not valid UTF-8 on its own as "bytes:\xNN...".
+std::string display_token(const std::string& bytes) {
+  if (utf8::is_valid(bytes)) return bytes;
+  std::string out = "bytes:";
+  char buf[8];
+  for (unsigned char c : bytes) {
+    std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+    out += buf;
+  }
+  return out;
+}
+
+double seconds(EngineClock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+}  // namespace
+
+struct Engine::Impl {
+  Impl(std::unique_ptr<ModelRunner> r, const Tokenizer& t, EngineOptions o)
+      : runner(std::move(r)),
+        tokenizer(t),
+        options(std::move(o)),
+        geometry(runner->kv_geometry()),
+        vocab(runner->vocab_size()),
+        blocks(geometry, options.enable_prefix_caching),
+        scheduler(&blocks, SchedulerOptions{std::max(1, options.max_batch_tokens),
+                                            std::clamp(options.max_running, 1, std::max(1, options.max_batch_tokens))}) {}
+
+  void loop();
+  void step();
+  void drop_cancelled();
+  OutputDelta postprocess(ActiveRequest* req, float* row);
+  // Frees the sequence, records it, then sends its last delta (when finished) or closes its
+  // channel (cancelled, failed): a client that saw the finish sees the stats that include it.
+  void end_request(ActiveRequest* req, const char* outcome, std::optional<OutputDelta> last = std::nullopt);
+  void fail_all(const char* why);
+  void publish_stats();
+  void publish_stats_locked();  // the engine-owned gauges into `stats`; stats_mu held
+
+  // Immutable after construction (read by submit on HTTP threads).
+  std::unique_ptr<ModelRunner> runner;
+  const Tokenizer& tokenizer;
+  const EngineOptions options;
+  const KvGeometry geometry;
+  const int32_t vocab;
+
+  // Engine thread only.
+  BlockManager blocks;
+  Scheduler scheduler;
+  std::unordered_map<int64_t, std::unique_ptr<ActiveRequest>> active;
+  std::vector<float> logits;   // (n_logits, vocab) of the current step
+  std::vector<float> raw_row;  // (vocab,) copy of a row before sampling, when logprobs are asked
+
+  // Shared with submit(), guarded by mu.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::unique_ptr<ActiveRequest>> inbox;
+  int32_t n_waiting_in_engine = 0;   // scheduler waiting queue size, as last published
+  bool stopping = false;
+  uint64_t next_arrival = 0;
+  std::thread thread;
+
+  // Guarded by stats_mu.
+  mutable std::mutex stats_mu;
+  EngineStats stats;
+  LatencyMetrics latency;
+};
+
+Engine::Engine(std::unique_ptr<ModelRunner> runner, const Tokenizer& tokenizer, EngineOptions options)
+    : impl_(std::make_unique<Impl>(std::move(runner), tokenizer, std::move(options))) {}
+
+Engine::~Engine() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  // Pending requests end without a finish reason: their readers see the end of the stream.
+  for (auto& r : impl_->inbox) r->channel->close();
+  for (auto& [id, r] : impl_->active) r->channel->close();
+}
+
+void Engine::start() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (impl_->thread.joinable() || impl_->stopping) return;
+  impl_->thread = std::thread([this] { impl_->loop(); });
+}
+
+std::variant<std::shared_ptr<RequestHandle>, SubmitError> Engine::submit(GenerationRequest request) {
+  Impl& m = *impl_;
+  auto invalid = [](std::string msg) { return SubmitError{SubmitErrorKind::kInvalid, std::move(msg)}; };
+  const int64_t n_prompt = static_cast<int64_t>(request.prompt.size());
+  if (n_prompt == 0) return invalid("prompt: must contain at least one token");
+  for (int32_t id : request.prompt) {
+    if (id < 0 || id >= m.vocab) {
+      return invalid("prompt: token id " + std::to_string(id) + " is outside the vocabulary (size " + std::to_string(m.vocab) + ")");
+    }
+  }
+  if (request.max_tokens < 1) return invalid("max_tokens: must be at least 1");
+  if (request.top_logprobs < 0 || request.top_logprobs > kMaxTopLogprobs) {
+    return invalid("top_logprobs: must be between 0 and " + std::to_string(kMaxTopLogprobs));
+  }
+  const int64_t total = n_prompt + request.max_tokens;
+  if (m.geometry.max_context > 0 && total > m.geometry.max_context) {
+    return invalid("prompt (" + std::to_string(n_prompt) + " tokens) + max_tokens (" + std::to_string(request.max_tokens) +
+                   ") exceeds the context length " + std::to_string(m.geometry.max_context));
+  }
+  if (!m.blocks.can_ever_fit(static_cast<int32_t>(total))) {
+    return invalid("prompt (" + std::to_string(n_prompt) + " tokens) + max_tokens (" + std::to_string(request.max_tokens) +
+                   ") does not fit the KV cache (" + std::to_string(m.geometry.n_full_blocks * m.geometry.block_size) +
+                   " positions)");
+  }
+  if (Status s = validate_sampling_params(request.sampling, m.vocab); !s.ok()) return invalid(s.error());
+
+  std::lock_guard<std::mutex> lock(m.mu);
+  if (m.stopping) return SubmitError{SubmitErrorKind::kShuttingDown, "the server is shutting down"};
+  if (m.n_waiting_in_engine + static_cast<int32_t>(m.inbox.size()) >= m.options.max_waiting) {
+    return SubmitError{SubmitErrorKind::kQueueFull,
+                       "too many requests waiting (" + std::to_string(m.options.max_waiting) + "); retry later"};
+  }
+  const uint64_t arrival = m.next_arrival++;
+  // An unseeded request draws from a seed unique to it, so identical requests differ.
+  const uint64_t seed = mix_seed(m.options.default_seed ^ mix_seed(arrival));
+  auto channel = std::make_shared<detail::RequestChannel>(request.request_id);
+  auto req = std::make_unique<ActiveRequest>(std::move(request), m.tokenizer, seed, channel);
+  req->id = static_cast<int64_t>(arrival);
+  req->arrival = arrival;
+  req->tokens = std::move(req->request.prompt);
+  req->n_prompt = static_cast<int32_t>(req->tokens.size());
+  m.inbox.push_back(std::move(req));
+  m.cv.notify_all();
+  return std::make_shared<RequestHandle>(std::move(channel));
+}
+
+EngineStats Engine::stats() const {
+  EngineStats s;
+  {
+    std::lock_guard<std::mutex> lock(impl_->stats_mu);
+    s = impl_->stats;
+  }
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  s.waiting = impl_->n_waiting_in_engine + static_cast<int32_t>(impl_->inbox.size());
+  return s;
+}
+
+std::string Engine::metrics_prometheus() const {
+  const EngineStats s = stats();
+  std::lock_guard<std::mutex> lock(impl_->stats_mu);
+  return format_prometheus(s, impl_->latency);
+}
+
+// ---- engine thread ----
+
+void Engine::Impl::loop() {
+  for (;;) {
+    std::vector<std::unique_ptr<ActiveRequest>> fresh;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      const bool busy = !scheduler.idle();
+      cv.wait(lock, [&] { return stopping || busy || !inbox.empty(); });
+      if (stopping) return;
+      fresh.swap(inbox);
+      n_waiting_in_engine += static_cast<int32_t>(fresh.size());
+    }
+    for (auto& r : fresh) {
+      {
+        std::lock_guard<std::mutex> lock(stats_mu);
+        stats.prompt_tokens_total += r->n_prompt;
+      }
+      scheduler.add(r.get());
+      const int64_t id = r->id;
+      active.emplace(id, std::move(r));
+    }
+    try {
+      drop_cancelled();
+      step();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gemma3: engine step failed: %s\n", e.what());
+      fail_all(e.what());
+    } catch (...) {
+      std::fprintf(stderr, "gemma3: engine step failed\n");
+      fail_all("unknown error");
+    }
+    publish_stats();
+  }
+}
+
+void Engine::Impl::drop_cancelled() {
+  std::vector<ActiveRequest*> gone;
+  for (auto& [id, r] : active) {
+    if (r->channel->cancelled()) gone.push_back(r.get());
+  }
+  for (ActiveRequest* r : gone) end_request(r, "cancelled");
+}
+
+void Engine::Impl::step() {
+  ScheduledStep st = scheduler.schedule();
+  if (st.empty()) return;
+  logits.resize(static_cast<size_t>(st.n_logits) * static_cast<size_t>(vocab));
+  runner->run(st.batch, logits.data());
+  scheduler.commit(st);
+  {
+    std::lock_guard<std::mutex> lock(stats_mu);
+    ++stats.steps_total;
+  }
+  size_t row = 0;
+  std::vector<std::pair<ActiveRequest*, OutputDelta>> done;
+  for (const ScheduledItem& item : st.items) {
+    if (!item.want_logits) continue;
+    auto* req = static_cast<ActiveRequest*>(item.seq);
+    OutputDelta delta = postprocess(req, logits.data() + row++ * static_cast<size_t>(vocab));
+    if (req->finish) {
+      done.emplace_back(req, std::move(delta));
+    } else if (!delta.text.empty() || !delta.logprobs.empty()) {
+      req->channel->push(std::move(delta));
+    }
+  }
+  for (auto& [req, delta] : done) end_request(req, finish_reason_name(*req->finish), std::move(delta));
+}
+
+OutputDelta Engine::Impl::postprocess(ActiveRequest* req, float* row) {
+  const GenerationRequest& rq = req->request;
+  std::span<float> logits_row(row, static_cast<size_t>(vocab));
+  if (rq.logprobs) raw_row.assign(row, row + vocab);  // before the sampler transforms the row
+  const int32_t token = req->sampler.sample(logits_row, req->prompt(), req->generated());
+  req->tokens.push_back(token);
+
+  const auto now = EngineClock::now();
+  {
+    std::lock_guard<std::mutex> lock(stats_mu);
+    ++stats.generation_tokens_total;
+    if (!req->first_token) {
+      latency.time_to_first_token.observe(seconds(now - req->submitted));
+    } else {
+      latency.inter_token_latency.observe(seconds(now - *req->last_token));
+    }
+  }
+  if (!req->first_token) req->first_token = now;
+  req->last_token = now;
+
+  OutputDelta delta;
+  const bool is_eos = std::find(options.eos_ids.begin(), options.eos_ids.end(), token) != options.eos_ids.end();
+  if (!is_eos) {
+    const StopStringMatcher::Output out = req->stops.push(req->decoder.push(token));
+    delta.text = out.text;
+    if (out.stopped) req->finish = FinishReason::kStop;
+    if (rq.logprobs) {
+      TokenLogprobInfo info;
+      info.id = token;
+      info.bytes = tokenizer.token_bytes(token);
+      info.token = display_token(info.bytes);
+      std::vector<TokenLogprob> top;
+      compute_logprobs(raw_row, token, rq.top_logprobs, &info.logprob, rq.top_logprobs > 0 ? &top : nullptr);
+      for (const TokenLogprob& t : top) {
+        TopLogprobInfo ti;
+        ti.bytes = tokenizer.token_bytes(t.id);
+        ti.token = display_token(ti.bytes);
+        ti.logprob = t.logprob;
+        info.top.push_back(std::move(ti));
+      }
+      delta.logprobs.push_back(std::move(info));
+    }
+  }
+  if (!req->finish) {
+    if (is_eos) {
+      req->finish = FinishReason::kStop;
+    } else if (req->n_generated() >= rq.max_tokens ||
+               (geometry.max_context > 0 && static_cast<int32_t>(req->tokens.size()) >= geometry.max_context)) {
+      req->finish = FinishReason::kLength;
+    }
+    if (req->finish) {
+      // Release what the decoder and the matcher held back (a stop string may still complete).
+      const StopStringMatcher::Output tail = req->stops.push(req->decoder.finish());
+      delta.text += tail.text;
+      if (tail.stopped) {
+        req->finish = FinishReason::kStop;
+      } else {
+        delta.text += req->stops.flush();
+      }
+    }
+  }
+  delta.finish = req->finish;
+  delta.prompt_tokens = req->n_prompt;
+  delta.completion_tokens = req->n_generated();
+  delta.cached_prompt_tokens = req->n_cached_prompt;
+  return delta;
+}
+
+void Engine::Impl::end_request(ActiveRequest* req, const char* outcome, std::optional<OutputDelta> last) {
+  scheduler.remove(req);
+  const auto now = EngineClock::now();
+  const bool finished = req->finish.has_value();
+  {
+    std::lock_guard<std::mutex> lock(stats_mu);
+    if (finished) {
+      ++stats.requests_finished_total;
+      latency.request_duration.observe(seconds(now - req->submitted));
+    } else {
+      ++stats.requests_cancelled_total;
+    }
+    publish_stats_locked();
+  }
+  if (last) {
+    req->channel->push(std::move(*last));
+  } else {
+    req->channel->close();
+  }
+  if (options.log_requests) {
+    const double ttft_ms = req->first_token ? seconds(*req->first_token - req->submitted) * 1e3 : -1.0;
+    std::fprintf(stderr, "gemma3: request %s: prompt %d, completion %d, cached %d tokens; ttft %.1f ms, total %.1f ms; %s%s\n",
+                 req->request.request_id.c_str(), req->n_prompt, req->n_generated(), req->n_cached_prompt, ttft_ms,
+                 seconds(now - req->submitted) * 1e3, outcome,
+                 req->n_preemptions > 0 ? (" (preempted " + std::to_string(req->n_preemptions) + "x)").c_str() : "");
+  }
+  active.erase(req->id);  // destroys req
+}
+
+void Engine::Impl::fail_all(const char* why) {
+  std::vector<ActiveRequest*> all;
+  for (auto& [id, r] : active) all.push_back(r.get());
+  for (ActiveRequest* r : all) {
+    r->finish.reset();
+    end_request(r, why);
+  }
+}
+
+void Engine::Impl::publish_stats_locked() {
+  stats.running = static_cast<int32_t>(scheduler.running().size());
+  stats.kv_usage_ratio = blocks.usage_ratio();
+  stats.prefix_cache_hits_total = scheduler.n_prefix_hit_tokens_total();
+  stats.preemptions_total = scheduler.n_preemptions_total();
+}
+
+void Engine::Impl::publish_stats() {
+  {
+    std::lock_guard<std::mutex> lock(stats_mu);
+    publish_stats_locked();
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  n_waiting_in_engine = static_cast<int32_t>(scheduler.waiting().size());
+}
+
+}  // namespace gemma3

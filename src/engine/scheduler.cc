@@ -1,0 +1,141 @@
+#include "engine/scheduler.h"
+
+#include <algorithm>
+
+#include "util/check.h"
+
+namespace gemma3 {
+
+Scheduler::Scheduler(BlockManager* kv, SchedulerOptions options) : kv_(kv), options_(options) {
+  G3_CHECK(options_.max_batch_tokens > 0 && options_.max_running > 0);
+}
+
+void Scheduler::insert_by_arrival(std::deque<Sequence*>* queue, Sequence* seq) {
+  auto it = std::upper_bound(queue->begin(), queue->end(), seq,
+                             [](const Sequence* a, const Sequence* b) { return a->arrival < b->arrival; });
+  queue->insert(it, seq);
+}
+
+void Scheduler::add(Sequence* seq) {
+  G3_CHECK(seq->kv.n_computed == 0 && seq->kv.full_blocks.empty() && seq->kv.sliding_blocks.empty());
+  insert_by_arrival(&waiting_, seq);
+}
+
+void Scheduler::remove(Sequence* seq) {
+  if (auto it = std::find(running_.begin(), running_.end(), seq); it != running_.end()) running_.erase(it);
+  if (auto it = std::find(waiting_.begin(), waiting_.end(), seq); it != waiting_.end()) waiting_.erase(it);
+  kv_->deallocate(&seq->kv);
+}
+
+void Scheduler::preempt(Sequence* seq, ScheduledStep* step) {
+  auto it = std::find(running_.begin(), running_.end(), seq);
+  G3_CHECK(it != running_.end());
+  running_.erase(it);
+  kv_->deallocate(&seq->kv);  // n_computed = 0: everything is recomputed on readmission
+  ++seq->n_preemptions;
+  ++n_preemptions_total_;
+  insert_by_arrival(&waiting_, seq);
+  step->preempted.push_back(seq);
+}
+
+void Scheduler::emit(ScheduledStep* step, Sequence* seq, int32_t n_end) {
+  kv_->append(&seq->kv, n_end);
+  ScheduledItem item;
+  item.seq = seq;
+  item.n_tokens = n_end - seq->kv.n_computed;
+  item.want_logits = n_end == static_cast<int32_t>(seq->tokens.size());
+  step->items.push_back(item);
+  step->n_tokens += item.n_tokens;
+  step->n_logits += item.want_logits ? 1 : 0;
+}
+
+ScheduledStep Scheduler::schedule() {
+  ScheduledStep step;
+  int32_t budget = options_.max_batch_tokens;
+
+  // Decodes not yet served this step; a prefill chunk leaves budget for them.
+  int32_t pending_decodes = 0;
+  for (const Sequence* s : running_) pending_decodes += s->n_uncomputed() == 1 ? 1 : 0;
+
+  // Running sequences, oldest first. Victims come from the back, so they are never sequences
+  // already scheduled in this step (those are in front of index i).
+  for (size_t i = 0; i < running_.size();) {
+    Sequence* seq = running_[i];
+    const int32_t remaining = seq->n_uncomputed();
+    G3_CHECK(remaining >= 1);
+    const bool decode = remaining == 1;
+    if (decode) --pending_decodes;
+    const int32_t cap = decode ? budget : budget - pending_decodes;
+    if (cap <= 0) {
+      ++i;
+      continue;
+    }
+    const int32_t want_end = seq->kv.n_computed + std::min(remaining, cap);
+    int32_t n_end = kv_->max_appendable(seq->kv, want_end);
+    bool self_preempted = false;
+    while (n_end == seq->kv.n_computed) {
+      Sequence* victim = running_.back();
+      if (victim != seq && victim->n_uncomputed() == 1) --pending_decodes;
+      preempt(victim, &step);
+      if (victim == seq) {
+        self_preempted = true;
+        break;
+      }
+      n_end = kv_->max_appendable(seq->kv, want_end);
+    }
+    if (self_preempted) break;  // seq was the newest: nothing after it is left
+    emit(&step, seq, n_end);
+    budget = options_.max_batch_tokens - step.n_tokens;
+    ++i;
+  }
+
+  // Admission, FCFS, only when this step preempted nothing (the pools are not under pressure).
+  while (step.preempted.empty() && !waiting_.empty() && budget > 0 &&
+         static_cast<int32_t>(running_.size()) < options_.max_running) {
+    Sequence* seq = waiting_.front();
+    const int32_t reused = kv_->allocate_prefix(&seq->kv, seq->tokens);
+    const int32_t remaining = seq->n_uncomputed();
+    const int32_t total = static_cast<int32_t>(seq->tokens.size());
+    // The whole remaining sequence (plus the next token) must fit the full pool now, or the
+    // newcomer would only be preempted again; its first chunk must fit both pools.
+    const BlockCount whole = kv_->blocks_needed(seq->kv, total + 1);
+    const int32_t n_end = kv_->max_appendable(seq->kv, seq->kv.n_computed + std::min(remaining, budget));
+    if (whole.full > kv_->n_free_full() || n_end == seq->kv.n_computed) {
+      kv_->deallocate(&seq->kv);
+      break;
+    }
+    if (!seq->admitted_once) {
+      seq->admitted_once = true;
+      seq->n_cached_prompt = std::min(reused, seq->n_prompt);
+      n_prefix_hit_tokens_total_ += seq->n_cached_prompt;
+    }
+    waiting_.pop_front();
+    insert_by_arrival(&running_, seq);
+    emit(&step, seq, n_end);
+    budget = options_.max_batch_tokens - step.n_tokens;
+  }
+
+  // Spans are built last: every table of a scheduled sequence is final by now.
+  step.batch.reserve(step.items.size());
+  for (const ScheduledItem& item : step.items) {
+    const Sequence* seq = item.seq;
+    BatchItem b;
+    b.seq_id = seq->id;
+    b.first_pos = seq->kv.n_computed;
+    b.tokens = std::span<const int32_t>(seq->tokens).subspan(static_cast<size_t>(b.first_pos), static_cast<size_t>(item.n_tokens));
+    b.full_blocks = seq->kv.full_blocks;
+    b.sliding_blocks = seq->kv.sliding_blocks;
+    b.want_logits = item.want_logits;
+    step.batch.push_back(b);
+  }
+  return step;
+}
+
+void Scheduler::commit(const ScheduledStep& step) {
+  for (const ScheduledItem& item : step.items) {
+    Sequence* seq = item.seq;
+    kv_->commit(&seq->kv, seq->tokens, seq->kv.n_computed + item.n_tokens);
+  }
+}
+
+}  // namespace gemma3

@@ -1,0 +1,39 @@
+# The independent NumPy reference of the Gemma 3 forward pass (tests/reference): its self-check, and
+# the built `gemma3` program compared against it on synthetic checkpoints (`gemma3 synth`).
+# Label "reference"; the 270m comparisons also "slow" (NumPy over 268M weights: a minute or more).
+set(GEMMA3_REFERENCE_PYTHON /usr/bin/python3 CACHE FILEPATH
+    "Python with NumPy for the reference tests (Debian's /usr/bin/python3 has python3-numpy)")
+set(gemma3_ref_dir ${CMAKE_SOURCE_DIR}/tests/reference)
+set(gemma3_ref_work ${CMAKE_BINARY_DIR}/reference)
+
+add_test(NAME reference_selfcheck
+         COMMAND ${GEMMA3_REFERENCE_PYTHON} ${gemma3_ref_dir}/test_reference_selfcheck.py)
+set_tests_properties(reference_selfcheck PROPERTIES LABELS "reference" TIMEOUT 120)
+
+# gemma3_reference_compare(PRESET CHECK LABELS TIMEOUT [extra driver args...]): one comparison, which
+# needs the PRESET checkpoint written once by the reference_PRESET_synth fixture.
+function(gemma3_reference_compare preset check labels timeout)
+  set(name reference_${preset}_${check})
+  add_test(NAME ${name}
+           COMMAND ${GEMMA3_REFERENCE_PYTHON} ${gemma3_ref_dir}/compare_with_engine.py
+                   --gemma3 $<TARGET_FILE:gemma3> --preset ${preset} --workdir ${gemma3_ref_work}
+                   --check ${check} ${ARGN})
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT ${timeout})
+  if(check STREQUAL "synth")
+    set_tests_properties(${name} PROPERTIES FIXTURES_SETUP gemma3_ref_${preset})
+  else()
+    set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED gemma3_ref_${preset})
+  endif()
+endfunction()
+
+# tiny: 40 ids (> window 8) in prefill, decode and chunked modes; 64 greedy tokens from a 20-token
+# prompt; perplexity over ~100 tokens in --ctx 16 windows.
+gemma3_reference_compare(tiny synth "reference" 120 --fresh)
+gemma3_reference_compare(tiny logits "reference" 120)
+gemma3_reference_compare(tiny greedy "reference" 120)
+gemma3_reference_compare(tiny perplexity "reference" 120)
+
+# 270m: 560 ids (> window 512) in all three modes; 24 greedy tokens.
+gemma3_reference_compare(270m synth "reference;slow" 300 --fresh)
+gemma3_reference_compare(270m logits "reference;slow" 600)
+gemma3_reference_compare(270m greedy "reference;slow" 300)
