@@ -110,6 +110,14 @@ GenerationRequest request(int i, int32_t max_tokens, float temperature = 0.0f) {
   return r;
 }
 
+EngineOptions options(int32_t max_batch_tokens, int32_t max_running = 64, int32_t max_waiting = 256) {
+  EngineOptions o;
+  o.max_batch_tokens = max_batch_tokens;
+  o.max_running = max_running;
+  o.max_waiting = max_waiting;
+  return o;
+}
+
 struct Fixture {
   explicit Fixture(KvGeometry g = geometry(256, 256), EngineOptions o = {}) {
     auto r = std::make_unique<FakeRunner>(g, kVocab, favoured());
@@ -177,7 +185,7 @@ TEST(Engine, BatchedOutputsEqualAloneOutputs) {
       alone.push_back(collect(*h));
     }
   }
-  Fixture f(geometry(256, 256), EngineOptions{.max_batch_tokens = 24});
+  Fixture f(geometry(256, 256), options(24));
   f.engine->start();
   std::vector<std::shared_ptr<RequestHandle>> hs;
   for (int i = 0; i < 16; ++i) hs.push_back(submit_ok(*f.engine, request(i, 20, i % 2 ? 0.9f : 0.0f)));
@@ -202,7 +210,7 @@ TEST(Engine, PreemptionUnderTinyPoolKeepsOutputsAndEveryRequestFinishes) {
     for (int i = 0; i < 24; ++i) expected.push_back(collect(*submit_ok(*f.engine, request(i, 30, 0.7f))));
   }
   // 24 requests of up to ~45 tokens; the full pool holds 64 positions.
-  Fixture f(geometry(16, 8), EngineOptions{.max_batch_tokens = 32, .max_running = 24});
+  Fixture f(geometry(16, 8), options(32, 24));
   f.engine->start();
   std::vector<std::shared_ptr<RequestHandle>> hs;
   for (int i = 0; i < 24; ++i) hs.push_back(submit_ok(*f.engine, request(i, 30, 0.7f)));
@@ -277,7 +285,7 @@ TEST(Engine, ExplicitCancelEndsTheStream) {
 }
 
 TEST(Engine, QueueFullAndShutdownEndPendingRequests) {
-  Fixture f(geometry(256, 256), EngineOptions{.max_waiting = 2});
+  Fixture f(geometry(256, 256), options(512, 64, 2));
   auto a = submit_ok(*f.engine, request(0, 4));   // not started: both wait
   auto b = submit_ok(*f.engine, request(1, 4));
   auto c = f.engine->submit(request(2, 4));

@@ -72,7 +72,7 @@ class FakeRunner : public ModelRunner {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<ItemLog> step;
     int32_t row = 0;
-    const int32_t bs = geometry_.block_size, w = geometry_.sliding_window;
+    const int32_t w = geometry_.sliding_window;
     for (const BatchItem& it : items) {
       step.push_back({it.seq_id, it.first_pos, static_cast<int32_t>(it.tokens.size()), it.want_logits});
       if (it.tokens.empty()) fail(it, "empty item");
@@ -108,7 +108,6 @@ class FakeRunner : public ModelRunner {
         *s = *f;
         ++tokens_processed_;
       }
-      (void)bs;
       if (it.want_logits) logits_for(h, logits + static_cast<size_t>(row++) * vocab_);
     }
     steps_.push_back(std::move(step));
