@@ -2,8 +2,7 @@
 // loads the checkpoint on a second thread, then makes the API available; SIGINT / SIGTERM stop it.
 //
 // The load-and-wire glue (checkpoint -> KV geometry -> ForwardRunner -> Engine -> backend) lives in
-// load_stack() below. TODO(lead): replace it with the shared load_serving_stack(ServeOptions) once
-// that exists, so `serve` and the other front ends size the engine the same way.
+// load_stack() below; the KV pools are sized by plan_kv_geometry (engine/forward_runner.h).
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>

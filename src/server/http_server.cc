@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -61,6 +62,19 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
   unsigned char diff = 0;
   for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   return diff == 0;
+}
+
+// The sampler's own check names the field first ("temperature must be ..."): blame it in `param`.
+ApiError sampling_error(const std::string& message) {
+  static const char* const kFields[] = {"temperature", "top_k", "top_p", "min_p", "repetition_penalty",
+                                        "presence_penalty", "frequency_penalty", "logit_bias", "seed"};
+  for (const char* field : kFields) {
+    const size_t n = std::strlen(field);
+    if (message.compare(0, n, field) == 0 && (message.size() == n || message[n] == ' ')) {
+      return invalid_field(field, message);
+    }
+  }
+  return invalid_body(message);
 }
 
 // The SSE response's state, shared by httplib's provider and releaser callbacks.
@@ -148,7 +162,7 @@ struct HttpServer::Impl {
                                                        const std::string& prompt_param, RequestLog& log,
                                                        Clock::time_point start) {
     const ModelInfo& model = b.model();
-    if (Status s = b.validate_sampling(params.sampling); !s.ok()) return invalid_body(s.error());
+    if (Status s = b.validate_sampling(params.sampling); !s.ok()) return sampling_error(s.error());
 
     SessionOptions so;
     so.kind = kind;
