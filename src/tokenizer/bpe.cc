@@ -1,6 +1,7 @@
 #include "tokenizer/bpe.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <string>
 #include <unordered_map>
@@ -90,25 +91,60 @@ const BpeModel::Merge* BpeModel::find_merge(int32_t left, int32_t right) const {
   }
 }
 
-Status BpeModel::add_merge(std::string_view left, std::string_view right, uint32_t rank) {
-  const auto l = vocab_->find(left);
-  const auto r = vocab_->find(right);
-  scratch_.assign(left).append(right);
-  const auto merged = vocab_->find(scratch_);
-  if (!l || !r || !merged) {
-    return make_error("merge " + std::to_string(rank) + " (\"" + std::string(left) + "\", \"" + std::string(right) +
-                      "\"): " + (!l ? "left part" : !r ? "right part" : "merged token") + " is not in the vocab");
-  }
-  if (2 * (n_merges_ + 1) > pairs_.size()) reserve_merges(std::max<size_t>(1024, pairs_.size()));
-  insert_merge(pair_key(*l, *r), Merge{rank, *merged});
+Status BpeModel::merge_error(const MergeText& merge, uint32_t rank, bool left_ok, bool right_ok) const {
+  return make_error("merge " + std::to_string(rank) + " (\"" + std::string(merge.first) + "\", \"" +
+                    std::string(merge.second) + "\"): " + (!left_ok ? "left part" : !right_ok ? "right part" : "merged token") +
+                    " is not in the vocab");
+}
+
+void BpeModel::note_word_start_join(std::string_view left, std::string_view right) {
   const std::string& ws = options_.word_start;
-  if (!ws.empty() && right.substr(0, ws.size()) == ws) {
-    // Remember the last character of `left`: a cut after it is never safe.
-    size_t begin = left.size() - 1;
-    while (begin > 0 && (static_cast<unsigned char>(left[begin]) & 0xC0) == 0x80) --begin;
-    const std::string_view last = left.substr(begin);
-    if (std::find(joins_word_start_.begin(), joins_word_start_.end(), last) == joins_word_start_.end()) {
-      joins_word_start_.emplace_back(last);
+  if (ws.empty() || right.substr(0, ws.size()) != ws) return;
+  // Remember the last character of `left`: a cut after it is never safe.
+  size_t begin = left.size() - 1;
+  while (begin > 0 && (static_cast<unsigned char>(left[begin]) & 0xC0) == 0x80) --begin;
+  const std::string_view last = left.substr(begin);
+  if (std::find(joins_word_start_.begin(), joins_word_start_.end(), last) == joins_word_start_.end()) {
+    joins_word_start_.emplace_back(last);
+  }
+}
+
+Status BpeModel::add_merge(std::string_view left, std::string_view right, uint32_t rank) {
+  const MergeText merge{left, right};
+  return add_merges(std::span<const MergeText>(&merge, 1), rank);
+}
+
+Status BpeModel::add_merges(std::span<const MergeText> merges, uint32_t first_rank) {
+  if (2 * (n_merges_ + merges.size()) > pairs_.size()) reserve_merges(n_merges_ + merges.size());
+  constexpr size_t kBatch = 32;
+  std::array<std::string, kBatch> joined;
+  std::array<std::array<uint32_t, 3>, kBatch> hashes;  // left, right, joined
+  std::array<uint64_t, kBatch> keys;
+  std::array<int32_t, kBatch> new_ids;
+  for (size_t base = 0; base < merges.size(); base += kBatch) {
+    const size_t n = std::min(kBatch, merges.size() - base);
+    for (size_t i = 0; i < n; ++i) {  // 1. hash, prefetch the slots
+      const MergeText& m = merges[base + i];
+      joined[i].assign(m.first).append(m.second);
+      hashes[i] = {Vocab::hash(m.first), Vocab::hash(m.second), Vocab::hash(joined[i])};
+      for (uint32_t h : hashes[i]) vocab_->prefetch_slot(h);
+    }
+    for (size_t i = 0; i < n; ++i) {  // 2. prefetch the piece text the slots point at
+      for (uint32_t h : hashes[i]) vocab_->prefetch_piece(h);
+    }
+    for (size_t i = 0; i < n; ++i) {  // 3. look up, prefetch the pair slot
+      const MergeText& m = merges[base + i];
+      const auto l = vocab_->find(m.first, hashes[i][0]);
+      const auto r = vocab_->find(m.second, hashes[i][1]);
+      const auto merged = vocab_->find(joined[i], hashes[i][2]);
+      if (!l || !r || !merged) return merge_error(m, first_rank + static_cast<uint32_t>(base + i), l.has_value(), r.has_value());
+      keys[i] = pair_key(*l, *r);
+      new_ids[i] = *merged;
+      __builtin_prefetch(&pairs_[pair_hash(keys[i], pairs_.size() - 1)]);
+    }
+    for (size_t i = 0; i < n; ++i) {  // 4. insert
+      insert_merge(keys[i], Merge{first_rank + static_cast<uint32_t>(base + i), new_ids[i]});
+      note_word_start_join(merges[base + i].first, merges[base + i].second);
     }
   }
   return ok_status();
@@ -142,7 +178,10 @@ void BpeModel::encode(std::string_view text, std::vector<int32_t>& out) const {
     }
     if (auto it = seen.find(chunk); it != seen.end()) {
       const auto [offset, count] = it->second;
-      for (size_t i = 0; i < count; ++i) out.push_back(out[offset + i]);
+      for (size_t i = 0; i < count; ++i) {
+        const int32_t id = out[offset + i];  // copied first: push_back may reallocate `out`
+        out.push_back(id);
+      }
       return;
     }
     const size_t offset = out.size();

@@ -23,6 +23,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,10 @@ class BpeModel {
   // Registers merge number `rank` (its position in tokenizer.json). Fails when `left`, `right` or
   // their concatenation is not in the vocab, as HF does. A repeated pair keeps the later rank.
   Status add_merge(std::string_view left, std::string_view right, uint32_t rank);
+  // add_merge for merges[i] with rank first_rank + i, in order; batched and prefetched (loading
+  // Gemma's 514,906 merges is the largest part of Tokenizer::load).
+  using MergeText = std::pair<std::string_view, std::string_view>;
+  Status add_merges(std::span<const MergeText> merges, uint32_t first_rank);
   void reserve_merges(size_t n);
   size_t n_merges() const { return n_merges_; }
 
@@ -82,7 +87,8 @@ class BpeModel {
   std::array<int32_t, 256> byte_ids_;      // id of <0xNN>, -1 if none
   std::vector<PairSlot> pairs_;            // [power of two], load <= 1/2
   size_t n_merges_ = 0;
-  std::string scratch_;                         // add_merge's concatenation, reused
+  Status merge_error(const MergeText& merge, uint32_t rank, bool left_ok, bool right_ok) const;
+  void note_word_start_join(std::string_view left, std::string_view right);
   std::vector<std::string> joins_word_start_;  // last characters of merge lefts whose right starts with word_start
 };
 

@@ -8,7 +8,10 @@
 // are rejected at load with a message naming the key.
 //
 // Thread-safety: immutable after load(); every const method may run concurrently.
-// Cost: load parses the 33 MB file with simdjson (about 0.2 s); encode is O(n log n) in the text.
+// Cost: load parses the 33 MB file with the simdjson DOM parser straight from a memory map and
+// builds hash tables for 262,144 pieces and 514,906 merges (about 0.6 s of CPU on a busy shared
+// 2-core VM; see bench/tokenizer). encode is O(n log n) in the text (about 45 ms of CPU per MB of
+// English on the same machine).
 #pragma once
 
 #include <cstdint>

@@ -5,7 +5,7 @@
 
 namespace gemma3 {
 
-uint32_t Vocab::hash_of(std::string_view piece) {
+uint32_t Vocab::hash(std::string_view piece) {
   const uint64_t h = std::hash<std::string_view>{}(piece);
   return static_cast<uint32_t>(h ^ (h >> 32));
 }
@@ -36,7 +36,7 @@ size_t Vocab::find_slot(std::string_view p, uint32_t hash) const {
 bool Vocab::add(int32_t id, std::string_view p) {
   if (id < 0 || has_id(id)) return false;
   if (2 * (n_tokens_ + 1) > slots_.size()) grow();
-  const uint32_t hash = hash_of(p);
+  const uint32_t hash = Vocab::hash(p);
   const size_t slot = find_slot(p, hash);
   if (slots_[slot].id >= 0) return false;  // piece already has an id
   if (static_cast<size_t>(id) >= spans_.size()) spans_.resize(static_cast<size_t>(id) + 1);
@@ -47,9 +47,11 @@ bool Vocab::add(int32_t id, std::string_view p) {
   return true;
 }
 
-std::optional<int32_t> Vocab::find(std::string_view p) const {
+std::optional<int32_t> Vocab::find(std::string_view p) const { return find(p, hash(p)); }
+
+std::optional<int32_t> Vocab::find(std::string_view p, uint32_t hash) const {
   if (slots_.empty()) return std::nullopt;
-  const Slot& s = slots_[find_slot(p, hash_of(p))];
+  const Slot& s = slots_[find_slot(p, hash)];
   if (s.id < 0) return std::nullopt;
   return s.id;
 }

@@ -19,4 +19,4 @@ else()
   add_test(NAME tokenizer_reference_js
            COMMAND sh -c "echo 'tokenizer_reference_js: Node.js is needed (apt-get install nodejs npm, then npm install --prefix tests/js)' >&2; exit 1")
 endif()
-set_tests_properties(tokenizer_reference_js PROPERTIES LABELS "tokenizer;reference" TIMEOUT 600)
+set_tests_properties(tokenizer_reference_js PROPERTIES LABELS "tokenizer;reference;slow" TIMEOUT 900)
