@@ -10,14 +10,16 @@ add_test(NAME reference_selfcheck
          COMMAND ${GEMMA3_REFERENCE_PYTHON} ${gemma3_ref_dir}/test_reference_selfcheck.py)
 set_tests_properties(reference_selfcheck PROPERTIES LABELS "reference" TIMEOUT 120)
 
-# gemma3_reference_compare(PRESET CHECK LABELS TIMEOUT [extra driver args...]): one comparison, which
-# needs the PRESET checkpoint written once by the reference_PRESET_synth fixture.
+# gemma3_reference_compare(PRESET CHECK LABELS TIMEOUT [extra driver args...]): the test
+# reference_PRESET_CHECK runs the driver's --check CHECK (up to the first "_"); all but "synth" need
+# the PRESET checkpoint, written once per ctest run by the reference_PRESET_synth fixture.
 function(gemma3_reference_compare preset check labels timeout)
   set(name reference_${preset}_${check})
+  string(REGEX REPLACE "_.*" "" driver_check ${check})  # logits_prefill -> logits
   add_test(NAME ${name}
            COMMAND ${GEMMA3_REFERENCE_PYTHON} ${gemma3_ref_dir}/compare_with_engine.py
                    --gemma3 $<TARGET_FILE:gemma3> --preset ${preset} --workdir ${gemma3_ref_work}
-                   --check ${check} ${ARGN})
+                   --check ${driver_check} ${ARGN})
   set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT ${timeout})
   if(check STREQUAL "synth")
     set_tests_properties(${name} PROPERTIES FIXTURES_SETUP gemma3_ref_${preset})
@@ -33,7 +35,10 @@ gemma3_reference_compare(tiny logits "reference" 120)
 gemma3_reference_compare(tiny greedy "reference" 120)
 gemma3_reference_compare(tiny perplexity "reference" 120)
 
-# 270m: 560 ids (> window 512) in all three modes; 24 greedy tokens.
+# 270m: 560 ids (> window 512) in prefill and chunked modes, decode over a 32-id prefix (the engine
+# runs one forward per id there), 24 greedy tokens. One test per mode so they can run in parallel.
 gemma3_reference_compare(270m synth "reference;slow" 300 --fresh)
-gemma3_reference_compare(270m logits "reference;slow" 600)
-gemma3_reference_compare(270m greedy "reference;slow" 300)
+gemma3_reference_compare(270m logits_prefill "reference;slow" 600 --modes prefill)
+gemma3_reference_compare(270m logits_chunked "reference;slow" 900 --modes chunked)
+gemma3_reference_compare(270m logits_decode "reference;slow" 600 --modes decode)
+gemma3_reference_compare(270m greedy "reference;slow" 600)
