@@ -15,9 +15,10 @@ namespace gemma3 {
 
 using sampling::argmax_first;
 using sampling::count_at_least;
+using sampling::divide_and_max;
 using sampling::exp_nonpositive;
 using sampling::exp_weights;
-using sampling::first_at_least;
+using sampling::indices_at_least;
 using sampling::kExpBlock;
 using sampling::mass_at_least;
 using sampling::max_value;
@@ -125,11 +126,9 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt
   apply_penalties(logits, prompt_ids, generated_ids);
   if (is_greedy()) return argmax_first(logits.data(), n);
 
-  if (params_.temperature != 1.0f) {
-    const float t = params_.temperature;
-    for (float& x : logits) x /= t;  // division, as Hugging Face (not x * (1/t), which rounds differently)
-  }
-  const float z_max = max_value(logits.data(), n);
+  // Division, as Hugging Face (x * (1/t) would round differently).
+  const float z_max = params_.temperature != 1.0f ? divide_and_max(logits.data(), n, params_.temperature)
+                                                  : max_value(logits.data(), n);
   // No finite maximum (all -inf/NaN, or +inf present): nothing to normalise; the argmax is the
   // only sensible answer.
   if (!std::isfinite(z_max)) return argmax_first(logits.data(), n);
@@ -171,7 +170,9 @@ int32_t Sampler::sample_truncated(std::span<const float> z, float z_max, float c
   const float* zp = z.data();
   const bool top_k_on = params_.top_k > 0 && static_cast<size_t>(params_.top_k) < n;
   const size_t k = top_k_on ? static_cast<size_t>(params_.top_k) : n;
-  const size_t want_at_most = std::max<size_t>(8 * k, 4096);
+  // Gathering costs a scalar look at every 16-token group holding a survivor, a probe one
+  // vectorised pass: a few more probes for a tighter threshold pay off.
+  const size_t want_at_most = std::max<size_t>(4 * k, 256);
 
   // Normaliser of the distribution top-p works on: the top-k survivors, or the whole row.
   double z_norm = 0.0;
@@ -188,7 +189,7 @@ int32_t Sampler::sample_truncated(std::span<const float> z, float z_max, float c
     // A little above top_p * z_norm so that the sequential walk below, which adds in another
     // order, still reaches its limit inside the gathered tokens.
     const double need = static_cast<double>(params_.top_p) * z_norm * (1.0 + 1e-6);
-    threshold = search_threshold(z_max, n, 4096, [&](float t, bool* ok) {
+    threshold = search_threshold(z_max, n, 1024, [&](float t, bool* ok) {
       double mass = 0.0;
       const size_t c = mass_at_least(zp, weights_.data(), n, t, &mass);
       *ok = mass >= need;
@@ -197,16 +198,9 @@ int32_t Sampler::sample_truncated(std::span<const float> z, float z_max, float c
   }
 
   candidates_.clear();
-  if (threshold == kNegInf) {
-    for (size_t i = 0; i < n; ++i) {
-      if (zp[i] >= threshold) candidates_.push_back({zp[i], static_cast<int32_t>(i)});  // skips NaN
-    }
-  } else {
-    // Few tokens pass: jump between them with the vectorised search.
-    for (size_t i = first_at_least(zp, n, threshold); i < n; i += 1 + first_at_least(zp + i + 1, n - i - 1, threshold)) {
-      candidates_.push_back({zp[i], static_cast<int32_t>(i)});
-    }
-  }
+  ids_.clear();
+  indices_at_least(zp, n, threshold, &ids_);  // with threshold -inf: all but NaN
+  for (int32_t id : ids_) candidates_.push_back({zp[id], id});
   auto before = [](const Candidate& a, const Candidate& b) { return a.z > b.z || (a.z == b.z && a.id < b.id); };
   if (candidates_.size() > k) {
     std::nth_element(candidates_.begin(), candidates_.begin() + static_cast<ptrdiff_t>(k), candidates_.end(), before);

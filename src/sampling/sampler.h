@@ -87,6 +87,7 @@ class Sampler {
   // Scratch, reused across calls so a step allocates nothing once warm.
   std::vector<float> weights_;        // (vocab,) exp(z - z_max), or 0 when cut
   std::vector<double> block_sums_;    // (vocab / kExpBlock + 1,) sums of weights_ per block
+  std::vector<int32_t> ids_;          // ids above a threshold, ascending
   std::vector<Candidate> candidates_; // tokens above a threshold, sorted by z desc, id asc
   std::vector<uint64_t> seen_bits_;   // (vocab / 64,) repetition-penalty dedup; all zero between calls
   std::vector<int32_t> counts_;       // (vocab,) generated-id counts; all zero between calls

@@ -58,6 +58,29 @@ float max_value(const float* x, size_t n) {
   return m;
 }
 
+G3_SAMPLING_CLONES
+float divide_and_max(float* x, size_t n, float t) {
+  // Block by block, so the max reads what the division just wrote from L1 (GCC does not vectorise
+  // the two fused in one loop).
+  float acc[kLanes];
+  for (float& a : acc) a = kNegInf;
+  size_t i = 0;
+  for (; i + kExpBlock <= n; i += kExpBlock) {
+    float* block = x + i;
+    for (size_t j = 0; j < kExpBlock; ++j) block[j] /= t;
+    for (size_t j = 0; j < kExpBlock; j += kLanes) {
+      for (size_t l = 0; l < kLanes; ++l) acc[l] = block[j + l] > acc[l] ? block[j + l] : acc[l];
+    }
+  }
+  float m = kNegInf;
+  for (; i < n; ++i) {
+    x[i] /= t;
+    m = x[i] > m ? x[i] : m;
+  }
+  for (float a : acc) m = a > m ? a : m;
+  return m;
+}
+
 int32_t argmax_first(const float* x, size_t n) {
   const float m = max_value(x, n);
   if (m == kNegInf) return 0;
@@ -136,6 +159,28 @@ double exp_sum(const float* z, size_t n, float z_max) {
   }
   for (; i < n; ++i) total += exp_poly(z[i] - z_max);
   return total;
+}
+
+G3_SAMPLING_CLONES
+void indices_at_least(const float* z, size_t n, float t, std::vector<int32_t>* out) {
+  constexpr size_t kChunk = 64;  // chunks without a hit cost one vectorised count
+  size_t i = 0;
+  for (; i + kChunk <= n; i += kChunk) {
+    unsigned hits = 0;
+    for (size_t l = 0; l < kChunk; ++l) hits += z[i + l] >= t ? 1u : 0u;
+    if (hits == 0) continue;
+    for (size_t j = i; j < i + kChunk; j += kLanes) {  // then 16 at a time, scanning only hit lanes
+      unsigned lane_hits = 0;
+      for (size_t l = 0; l < kLanes; ++l) lane_hits += z[j + l] >= t ? 1u : 0u;
+      if (lane_hits == 0) continue;
+      for (size_t l = 0; l < kLanes; ++l) {
+        if (z[j + l] >= t) out->push_back(static_cast<int32_t>(j + l));
+      }
+    }
+  }
+  for (; i < n; ++i) {
+    if (z[i] >= t) out->push_back(static_cast<int32_t>(i));
+  }
 }
 
 G3_SAMPLING_CLONES

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 // Nested namespace: the ops module has its own max_value and friends for other purposes.
 namespace gemma3::sampling {
@@ -23,6 +24,10 @@ float exp_nonpositive(float x);
 
 // Largest value, ignoring NaN; -inf when n == 0 or all are NaN / -inf.
 float max_value(const float* x, size_t n);
+
+// x[i] /= t for every i (division, as Hugging Face's temperature), then the largest value as
+// max_value does: one pass instead of two.
+float divide_and_max(float* x, size_t n, float t);
 
 // Lowest index holding the largest value (NaN ignored); 0 when there is no finite maximum but the
 // row is non-empty and all -inf/NaN.
@@ -38,6 +43,9 @@ double exp_sum(const float* z, size_t n, float z_max);
 
 // Lowest i with z[i] >= t, or n when there is none.
 size_t first_at_least(const float* z, size_t n, float t);
+
+// Appends every i with z[i] >= t to `out`, in increasing order. Cheap when few pass.
+void indices_at_least(const float* z, size_t n, float t, std::vector<int32_t>* out);
 
 // Number of i with z[i] >= t.
 size_t count_at_least(const float* z, size_t n, float t);

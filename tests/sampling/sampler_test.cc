@@ -471,6 +471,24 @@ TEST(SoftmaxKernels, MatchScalarReferences) {
     double mass = 0;
     EXPECT_EQ(mass_at_least(z.data(), w.data(), n, cut, &mass), ref_count);
     EXPECT_NEAR(mass, ref, 1e-6 * ref);
+    std::vector<int32_t> ids, ref_ids;
+    indices_at_least(z.data(), n, cut, &ids);
+    for (size_t i = 0; i < n; ++i) {
+      if (z[i] >= cut) ref_ids.push_back(static_cast<int32_t>(i));
+    }
+    EXPECT_EQ(ids, ref_ids);
+    EXPECT_EQ(first_at_least(z.data(), n, cut), ref_ids.empty() ? n : static_cast<size_t>(ref_ids[0]));
+    std::vector<float> divided = z;
+    const float dm = divide_and_max(divided.data(), n, 0.7f);
+    float ref_dm = -kInf;
+    for (size_t i = 0; i < n; ++i) {
+      const float v = z[i] / 0.7f;
+      if (!std::isnan(v)) {
+        EXPECT_EQ(divided[i], v);
+      }
+      ref_dm = v > ref_dm ? v : ref_dm;
+    }
+    EXPECT_EQ(dm, ref_dm);
     double all = 0;
     for (size_t i = 0; i < n; ++i) all += exp_nonpositive(z[i] - m);
     EXPECT_NEAR(exp_sum(z.data(), n, m), all, 1e-6 * all);
