@@ -1,12 +1,13 @@
 // Load generator for `gemma3 serve` (loopback only, bounded counts and time).
 //
-//   node bench/load/load.mjs --bin build/gemma3 --model-dir DIR [--mode sweep|checks|all]
+//   node bench/load/load.mjs --bin build/gemma3 --model-dir DIR [--mode sweep|checks|prefix|all]
 //   node bench/load/load.mjs --base http://127.0.0.1:8080 --pid SERVER_PID [...]
 //
 // sweep:  streamed chat requests at 1, 8 and 32 concurrent streams (--levels): generated tokens/s,
 //         TTFT and inter-token latency p50/p95, peak server RSS (VmHWM of --pid or the started server).
 // checks: the issue's three checks: aggregate generation at 16 streams vs 1 stream; TTFT p95 of a
 //         100-token prompt while 16 streams run; server memory growth across 2,000 requests.
+// prefix: TTFT of a request sharing a 1,000-token prefix with an earlier one vs a cold one.
 // --json FILE writes every number as JSON as well.
 import fs from 'node:fs';
 
@@ -152,10 +153,32 @@ async function checks() {
               `(growth ${g.growth_mib} MiB), peak ${g.peak_rss_mib} MiB, requests_running after: ${g.requests_running_after}`);
 }
 
+/**
+ * Prefix caching: TTFT of a request whose first 1,000 tokens were already computed by an earlier
+ * request (same prefix, different ending) against the same request cold (a prefix never seen).
+ */
+async function prefix() {
+  const pairs = [];
+  for (let i = 0; i < 5 && !overTime(); ++i) {
+    const shared = idsPrompt(1000, 900 + i);
+    const first = [...shared, 3000 + i, 3100 + i];
+    const second = [...shared, 3200 + i, 3300 + i];
+    const cold = await streamRequest(base, '/v1/completions', { prompt: first, max_tokens: 2, temperature: 0 }, { apiKey });
+    const warm = await streamRequest(base, '/v1/completions', { prompt: second, max_tokens: 2, temperature: 0 }, { apiKey });
+    if (cold.ok && warm.ok) pairs.push([cold.ttftMs, warm.ttftMs]);
+  }
+  const coldMs = percentile(pairs.map((p) => p[0]), 50), warmMs = percentile(pairs.map((p) => p[1]), 50);
+  report.prefix_cache = { pairs: pairs.length, cold_ttft_ms_p50: +coldMs.toFixed(1), warm_ttft_ms_p50: +warmMs.toFixed(1),
+                          speedup: +(coldMs / warmMs).toFixed(1), hits_total: await metric(base, 'gemma3_prefix_cache_hits_total') };
+  console.log(`prefix cache: TTFT with a shared 1,000-token prefix ${report.prefix_cache.warm_ttft_ms_p50} ms vs cold ` +
+              `${report.prefix_cache.cold_ttft_ms_p50} ms (${report.prefix_cache.speedup}x, median of ${pairs.length})`);
+}
+
 try {
   if (opts.mode === 'sweep' || opts.mode === 'all') await sweep();
   if (opts.mode === 'checks' || opts.mode === 'all') await checks();
-  if (!['sweep', 'checks', 'all'].includes(opts.mode)) throw new Error(`--mode must be sweep, checks or all`);
+  if (opts.mode === 'prefix' || opts.mode === 'all') await prefix();
+  if (!['sweep', 'checks', 'prefix', 'all'].includes(opts.mode)) throw new Error(`--mode must be sweep, checks, prefix or all`);
   if (overTime()) console.log(`(stopped early: --max-seconds ${opts['max-seconds']} reached)`);
   if (opts.json) fs.writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
 } finally {
