@@ -36,7 +36,11 @@ KvGeometry plan_kv_geometry(const ModelConfig& c, const KvBudget& budget) {
 }
 
 ForwardRunner::ForwardRunner(const Model& model, const KvGeometry& geometry)
-    : model_(model), cache_(make_kv_cache(model.config, geometry)), forward_(model) {}
+    : model_(model), cache_(make_kv_cache(model.config, geometry)), forward_(model) {
+  // A server keeps its KV pools for its whole life: make them resident now, so memory use is
+  // known at start-up and flat under traffic.
+  cache_.commit_memory();
+}
 
 void ForwardRunner::run(std::span<const BatchItem> items, float* logits) {
   // The engine only ever wants the last token's logits of an item.

@@ -1,5 +1,7 @@
 #include "kv/kv_cache.h"
 
+#include <algorithm>
+
 #include "util/check.h"
 
 namespace gemma3 {
@@ -26,6 +28,15 @@ float* KvCache::row(KvPool pool, int32_t layer, int32_t block, int32_t slot, int
   G3_CHECK(slot >= 0 && slot < geometry_.block_size);
   size_t index = ((static_cast<size_t>(layer) * n_blocks_[p] + block) * geometry_.block_size + slot) * kv_dim_;
   return storage_[p][kv].get() + index;
+}
+
+void KvCache::commit_memory() {
+  for (int pool = 0; pool < 2; ++pool) {
+    size_t n = static_cast<size_t>(n_layers_[pool]) * n_blocks_[pool] * geometry_.block_size * kv_dim_;
+    for (int kv = 0; kv < 2; ++kv) {
+      if (storage_[pool][kv]) std::fill_n(storage_[pool][kv].get(), n, 0.0f);
+    }
+  }
 }
 
 size_t KvCache::bytes() const {

@@ -29,6 +29,9 @@ class KvCache {
   float* value(KvPool pool, int32_t layer, int32_t block, int32_t slot) { return row(pool, layer, block, slot, 1); }
 
   size_t bytes() const;  // both pools, K and V
+  // Touches every page now (zero-fills), so the pools' memory is resident from start-up: a server's
+  // RSS then stays flat instead of growing as traffic first reaches each block. Costs ~0.3 s/GB.
+  void commit_memory();
   // Bytes one position costs in one layer (K + V).
   size_t bytes_per_position_per_layer() const { return 2 * sizeof(float) * static_cast<size_t>(kv_dim_); }
 
