@@ -1,16 +1,7 @@
 #include "server/http_server.h"
 
-// Debian's libcpp-httplib.so was built with these; the header must agree, or httplib::Request
-// has a different layout here than in the library.
-#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
-#define CPPHTTPLIB_OPENSSL_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_ZLIB_SUPPORT
-#define CPPHTTPLIB_ZLIB_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_BROTLI_SUPPORT
-#define CPPHTTPLIB_BROTLI_SUPPORT
-#endif
+// The CPPHTTPLIB_* defines Debian's libcpp-httplib was built with come from pkg-config, through
+// the gemma3_server target (CMakeLists.txt), so this header agrees with the library.
 #include <httplib.h>
 
 #include <atomic>
