@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <string>
 #include <unordered_map>
 
@@ -42,112 +41,30 @@ std::string byte_piece(int b) {
 
 }  // namespace
 
-BpeModel::BpeModel(const Vocab* vocab, Options options) : vocab_(vocab), options_(options) {
+BpeModel::BpeModel(const Vocab* vocab, MergeTable merges, Options options)
+    : vocab_(vocab), options_(std::move(options)), merges_(std::move(merges)) {
   for (int c = 0; c < 128; ++c) {
     const char ch = static_cast<char>(c);
     ascii_ids_[c] = vocab_->find(std::string_view(&ch, 1)).value_or(-1);
   }
   for (int b = 0; b < 256; ++b) byte_ids_[b] = vocab_->find(byte_piece(b)).value_or(-1);
-}
 
-void BpeModel::rehash(size_t n_slots) {
-  std::vector<PairSlot> old(n_slots, PairSlot{kEmpty, {}});
-  old.swap(pairs_);
-  for (const PairSlot& s : old) {
-    if (s.key != kEmpty) insert_merge(s.key, s.merge);
-  }
-}
-
-void BpeModel::reserve_merges(size_t n) {
-  if (pairs_.size() < 2 * n) rehash(std::bit_ceil(std::max<size_t>(2 * n, 16)));
-}
-
-static inline size_t pair_hash(uint64_t key, size_t mask) {
-  return static_cast<size_t>((key * 0x9E3779B97F4A7C15ULL) >> 20) & mask;
-}
-
-void BpeModel::insert_merge(uint64_t key, Merge merge) {
-  const size_t mask = pairs_.size() - 1;
-  for (size_t i = pair_hash(key, mask);; i = (i + 1) & mask) {
-    if (pairs_[i].key == key) {
-      pairs_[i].merge = merge;  // a repeated pair: the later rank wins, as in HF's HashMap collect
-      return;
-    }
-    if (pairs_[i].key == kEmpty) {
-      pairs_[i] = PairSlot{key, merge};
-      ++n_merges_;
-      return;
-    }
-  }
-}
-
-const BpeModel::Merge* BpeModel::find_merge(int32_t left, int32_t right) const {
-  if (pairs_.empty()) return nullptr;
-  const uint64_t key = pair_key(left, right);
-  const size_t mask = pairs_.size() - 1;
-  for (size_t i = pair_hash(key, mask);; i = (i + 1) & mask) {
-    if (pairs_[i].key == key) return &pairs_[i].merge;
-    if (pairs_[i].key == kEmpty) return nullptr;
-  }
-}
-
-Status BpeModel::merge_error(const MergeText& merge, uint32_t rank, bool left_ok, bool right_ok) const {
-  return make_error("merge " + std::to_string(rank) + " (\"" + std::string(merge.first) + "\", \"" +
-                    std::string(merge.second) + "\"): " + (!left_ok ? "left part" : !right_ok ? "right part" : "merged token") +
-                    " is not in the vocab");
-}
-
-void BpeModel::note_word_start_join(std::string_view left, std::string_view right) {
+  // The last characters of merge lefts whose right starts with word_start: a cut after one of them
+  // is never safe (Gemma: only '>' and '▁').
   const std::string& ws = options_.word_start;
-  if (ws.empty() || right.substr(0, ws.size()) != ws) return;
-  // Remember the last character of `left`: a cut after it is never safe.
-  size_t begin = left.size() - 1;
-  while (begin > 0 && (static_cast<unsigned char>(left[begin]) & 0xC0) == 0x80) --begin;
-  const std::string_view last = left.substr(begin);
-  if (std::find(joins_word_start_.begin(), joins_word_start_.end(), last) == joins_word_start_.end()) {
-    joins_word_start_.emplace_back(last);
-  }
-}
-
-Status BpeModel::add_merge(std::string_view left, std::string_view right, uint32_t rank) {
-  const MergeText merge{left, right};
-  return add_merges(std::span<const MergeText>(&merge, 1), rank);
-}
-
-Status BpeModel::add_merges(std::span<const MergeText> merges, uint32_t first_rank) {
-  if (2 * (n_merges_ + merges.size()) > pairs_.size()) reserve_merges(n_merges_ + merges.size());
-  constexpr size_t kBatch = 32;
-  std::array<std::string, kBatch> joined;
-  std::array<std::array<uint32_t, 3>, kBatch> hashes;  // left, right, joined
-  std::array<uint64_t, kBatch> keys;
-  std::array<int32_t, kBatch> new_ids;
-  for (size_t base = 0; base < merges.size(); base += kBatch) {
-    const size_t n = std::min(kBatch, merges.size() - base);
-    for (size_t i = 0; i < n; ++i) {  // 1. hash, prefetch the slots
-      const MergeText& m = merges[base + i];
-      joined[i].assign(m.first).append(m.second);
-      hashes[i] = {Vocab::hash(m.first), Vocab::hash(m.second), Vocab::hash(joined[i])};
-      for (uint32_t h : hashes[i]) vocab_->prefetch_slot(h);
+  if (ws.empty()) return;
+  std::vector<bool> starts_with_ws(static_cast<size_t>(vocab_->id_limit()));
+  for (int32_t id = 0; id < vocab_->id_limit(); ++id) starts_with_ws[id] = vocab_->piece(id).starts_with(ws);
+  merges_.for_each([&](int32_t left, int32_t right, const Merge&) {
+    const std::string_view piece = vocab_->piece(left);
+    if (!starts_with_ws[right] || piece.empty()) return;
+    size_t begin = piece.size() - 1;
+    while (begin > 0 && (static_cast<unsigned char>(piece[begin]) & 0xC0) == 0x80) --begin;
+    const std::string_view last = piece.substr(begin);
+    if (std::find(joins_word_start_.begin(), joins_word_start_.end(), last) == joins_word_start_.end()) {
+      joins_word_start_.emplace_back(last);
     }
-    for (size_t i = 0; i < n; ++i) {  // 2. prefetch the piece text the slots point at
-      for (uint32_t h : hashes[i]) vocab_->prefetch_piece(h);
-    }
-    for (size_t i = 0; i < n; ++i) {  // 3. look up, prefetch the pair slot
-      const MergeText& m = merges[base + i];
-      const auto l = vocab_->find(m.first, hashes[i][0]);
-      const auto r = vocab_->find(m.second, hashes[i][1]);
-      const auto merged = vocab_->find(joined[i], hashes[i][2]);
-      if (!l || !r || !merged) return merge_error(m, first_rank + static_cast<uint32_t>(base + i), l.has_value(), r.has_value());
-      keys[i] = pair_key(*l, *r);
-      new_ids[i] = *merged;
-      __builtin_prefetch(&pairs_[pair_hash(keys[i], pairs_.size() - 1)]);
-    }
-    for (size_t i = 0; i < n; ++i) {  // 4. insert
-      insert_merge(keys[i], Merge{first_rank + static_cast<uint32_t>(base + i), new_ids[i]});
-      note_word_start_join(merges[base + i].first, merges[base + i].second);
-    }
-  }
-  return ok_status();
+  });
 }
 
 bool BpeModel::can_cut_before(std::string_view text, size_t pos) const {

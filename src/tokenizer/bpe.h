@@ -23,13 +23,12 @@
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "tokenizer/merge_table.h"
 #include "tokenizer/vocab.h"
-#include "util/result.h"
 
 namespace gemma3 {
 
@@ -42,18 +41,10 @@ class BpeModel {
     std::string word_start;  // one UTF-8 character, or "" for no chunking
   };
 
-  // `vocab` must outlive the model and must not change after this call.
-  BpeModel(const Vocab* vocab, Options options);
+  // `vocab` must outlive the model and must not change after this call; `merges` hold its ids.
+  BpeModel(const Vocab* vocab, MergeTable merges, Options options);
 
-  // Registers merge number `rank` (its position in tokenizer.json). Fails when `left`, `right` or
-  // their concatenation is not in the vocab, as HF does. A repeated pair keeps the later rank.
-  Status add_merge(std::string_view left, std::string_view right, uint32_t rank);
-  // add_merge for merges[i] with rank first_rank + i, in order; batched and prefetched (loading
-  // Gemma's 514,906 merges is the largest part of Tokenizer::load).
-  using MergeText = std::pair<std::string_view, std::string_view>;
-  Status add_merges(std::span<const MergeText> merges, uint32_t first_rank);
-  void reserve_merges(size_t n);
-  size_t n_merges() const { return n_merges_; }
+  size_t n_merges() const { return merges_.size(); }
 
   // Appends the ids of `text` (normalized, pre-tokenized; any bytes) to `out`. Invalid UTF-8 bytes
   // are treated as one-byte characters (they are never in the vocab, so they fall back to bytes).
@@ -62,22 +53,8 @@ class BpeModel {
   void encode_whole(std::string_view text, std::vector<int32_t>& out) const;
 
  private:
-  struct Merge {
-    uint32_t rank;
-    int32_t new_id;
-  };
-  // Open-addressing map (left id, right id) -> Merge; key kEmpty marks a free slot.
-  struct PairSlot {
-    uint64_t key;
-    Merge merge;
-  };
-  static constexpr uint64_t kEmpty = UINT64_MAX;
-  static uint64_t pair_key(int32_t left, int32_t right) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
-  }
-  const Merge* find_merge(int32_t left, int32_t right) const;
-  void insert_merge(uint64_t key, Merge merge);
-  void rehash(size_t n_slots);
+  using Merge = MergeTable::Merge;
+  const Merge* find_merge(int32_t left, int32_t right) const { return merges_.find(left, right); }
   // True when no merge can join the characters on the two sides of text[pos] (a word_start).
   bool can_cut_before(std::string_view text, size_t pos) const;
 
@@ -85,10 +62,7 @@ class BpeModel {
   Options options_;
   std::array<int32_t, 128> ascii_ids_;     // id of each one-byte character, -1 if none
   std::array<int32_t, 256> byte_ids_;      // id of <0xNN>, -1 if none
-  std::vector<PairSlot> pairs_;            // [power of two], load <= 1/2
-  size_t n_merges_ = 0;
-  Status merge_error(const MergeText& merge, uint32_t rank, bool left_ok, bool right_ok) const;
-  void note_word_start_join(std::string_view left, std::string_view right);
+  MergeTable merges_;
   std::vector<std::string> joins_word_start_;  // last characters of merge lefts whose right starts with word_start
 };
 

@@ -1,6 +1,7 @@
-// Loading tokenizer.json (and tokenizer_config.json) with the simdjson DOM parser. Only the
-// components Gemma 3 uses are accepted; anything else is an error that names the key, so a
-// different tokenizer is refused instead of silently tokenized wrong.
+// Loading tokenizer.json (and tokenizer_config.json). The vocab and merges are streamed into their
+// tables by tokenizer_json_scan.h; the rest of the document, small, is checked here with the
+// simdjson DOM parser. Only the components Gemma 3 uses are accepted; anything else is an error
+// that names the key, so a different tokenizer is refused instead of silently tokenized wrong.
 #include <simdjson.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cctype>
 
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_json_scan.h"
 #include "tokenizer/utf8.h"
 #include "util/mapped_file.h"
 
@@ -20,7 +22,9 @@ class TokenizerLoader {
  public:
   explicit TokenizerLoader(std::string file) : file_(std::move(file)) {}
 
-  Status load_tokenizer_json(dom::element root, Tokenizer& t);
+  // `root` is the document without model.vocab and model.merges, which `scan` put into t.vocab_
+  // and `merges`.
+  Status load_tokenizer_json(dom::element root, const TokenizerJsonScan& scan, MergeTable merges, Tokenizer& t);
   Status load_config_json(dom::element root, Tokenizer& t);
 
  private:
@@ -68,7 +72,7 @@ class TokenizerLoader {
   }
   // {"String": "..."} -> the string; {"Regex": ...} is not supported.
   Result<std::string> string_pattern(dom::object obj, const std::string& path) const;
-  Status load_model(dom::object model, Tokenizer& t);
+  Status load_model(dom::object model, const TokenizerJsonScan& scan, MergeTable merges, Tokenizer& t);
   Status load_added_tokens(dom::array list, Tokenizer& t);
   Status load_normalizer(dom::element e, Tokenizer& t);
   Status load_pre_tokenizer(dom::element e, Tokenizer& t);
@@ -99,10 +103,14 @@ Result<std::string> TokenizerLoader::string_pattern(dom::object obj, const std::
   return std::string(text);
 }
 
-Status TokenizerLoader::load_model(dom::object model, Tokenizer& t) {
+Status TokenizerLoader::load_model(dom::object model, const TokenizerJsonScan& scan, MergeTable merges, Tokenizer& t) {
   GEMMA3_TRY_ASSIGN(type_el, field(model, "type", "model"));
   GEMMA3_TRY_ASSIGN(type, string_of(type_el, "model.type"));
-  if (type != "BPE") return error("model.type", "\"" + std::string(type) + "\" is not supported (expected \"BPE\")");
+  if (type != "BPE") {
+    std::string what = "\"";  // built in steps: GCC 12 warns (-Wrestrict) on "..." + std::string
+    what.append(type).append("\" is not supported (expected \"BPE\")");
+    return error("model.type", what);
+  }
   dom::element dropout;
   if (model["dropout"].get(dropout) == simdjson::SUCCESS && !dropout.is_null()) {
     return error("model.dropout", "BPE dropout is not supported (expected null)");
@@ -116,18 +124,10 @@ Status TokenizerLoader::load_model(dom::object model, Tokenizer& t) {
   GEMMA3_TRY_ASSIGN(ignore_merges, bool_field(model, "ignore_merges", "model", false));
   GEMMA3_TRY_ASSIGN(unk_token, optional_string(model, "unk_token", "model"));
 
-  GEMMA3_TRY_ASSIGN(vocab_el, field(model, "vocab", "model"));
-  GEMMA3_TRY_ASSIGN(vocab, object_of(vocab_el, "model.vocab"));
-  t.vocab_.reserve(vocab.size(), 16 * vocab.size());
-  for (dom::key_value_pair kv : vocab) {
-    int64_t id = -1;
-    if (kv.value.get_int64().get(id) != simdjson::SUCCESS || id < 0 || id > INT32_MAX) {
-      return error("model.vocab[\"" + std::string(kv.key) + "\"]", "expected a non-negative integer id");
-    }
-    if (!t.vocab_.add(static_cast<int32_t>(id), kv.key)) {
-      return error("model.vocab[\"" + std::string(kv.key) + "\"]", "id " + std::to_string(id) + " or the token is repeated");
-    }
-  }
+  // The scan took vocab and merges of the right type; one still here has the wrong one.
+  dom::element e;
+  if (model["vocab"].get(e) == simdjson::SUCCESS) GEMMA3_TRY(object_of(e, "model.vocab"));
+  if (!scan.has_vocab) return error("model.vocab", "missing");
 
   BpeModel::Options options;
   options.byte_fallback = byte_fallback;
@@ -142,33 +142,9 @@ Status TokenizerLoader::load_model(dom::object model, Tokenizer& t) {
     if (!options.unk_id) return error("model.unk_token", "\"" + std::string(*unk_token) + "\" is not in the vocab");
   }
   t.ignore_merges_ = ignore_merges;
-  t.bpe_ = std::make_unique<BpeModel>(&t.vocab_, options);
-
-  GEMMA3_TRY_ASSIGN(merges_el, field(model, "merges", "model"));
-  GEMMA3_TRY_ASSIGN(merges, array_of(merges_el, "model.merges"));
-  std::vector<BpeModel::MergeText> texts;  // views into the parsed document
-  texts.reserve(merges.size());
-  for (dom::element m : merges) {
-    std::string_view left, right;
-    const auto path = [&] { return "model.merges[" + std::to_string(texts.size()) + "]"; };
-    if (m.is_string()) {  // the pre-0.20 format "left right"
-      const std::string_view both = m.get_string().value_unsafe();
-      const size_t space = both.find(' ');
-      if (space == std::string_view::npos) return error(path(), "expected \"left right\"");
-      left = both.substr(0, space);
-      right = both.substr(space + 1);
-    } else {
-      dom::array pair;
-      bool ok = m.get_array().get(pair) == simdjson::SUCCESS;
-      auto it = ok ? pair.begin() : dom::array::iterator();
-      ok = ok && it != pair.end() && (*it).get_string().get(left) == simdjson::SUCCESS;
-      ok = ok && ++it != pair.end() && (*it).get_string().get(right) == simdjson::SUCCESS;
-      ok = ok && ++it == pair.end();
-      if (!ok) return error(path(), "expected [\"left\", \"right\"]");
-    }
-    texts.emplace_back(left, right);
-  }
-  if (auto status = t.bpe_->add_merges(texts, 0); !status) return error("model.merges", status.error());
+  if (model["merges"].get(e) == simdjson::SUCCESS) GEMMA3_TRY(array_of(e, "model.merges"));
+  if (!scan.has_merges) return error("model.merges", "missing");
+  t.bpe_ = std::make_unique<BpeModel>(&t.vocab_, std::move(merges), options);
   return ok_status();
 }
 
@@ -288,13 +264,14 @@ Status TokenizerLoader::load_decoder(dom::element e, Tokenizer& t) {
   return ok_status();
 }
 
-Status TokenizerLoader::load_tokenizer_json(dom::element root_el, Tokenizer& t) {
+Status TokenizerLoader::load_tokenizer_json(dom::element root_el, const TokenizerJsonScan& scan, MergeTable merges,
+                                            Tokenizer& t) {
   GEMMA3_TRY_ASSIGN(root, object_of(root_el, "(root)"));
   GEMMA3_TRY_ASSIGN(model_el, field(root, "model", "(root)"));
   GEMMA3_TRY_ASSIGN(model, object_of(model_el, "model"));
   dom::element e;
   if (root["normalizer"].get(e) == simdjson::SUCCESS) GEMMA3_TRY(load_normalizer(e, t));
-  GEMMA3_TRY(load_model(model, t));  // after the normalizer: its replacement is BPE's word_start
+  GEMMA3_TRY(load_model(model, scan, std::move(merges), t));  // after the normalizer: its replacement is BPE's word_start
   if (root["added_tokens"].get(e) == simdjson::SUCCESS && !e.is_null()) {
     GEMMA3_TRY_ASSIGN(list, array_of(e, "added_tokens"));
     GEMMA3_TRY(load_added_tokens(list, t));
@@ -389,31 +366,38 @@ Status TokenizerLoader::load_config_json(dom::element root_el, Tokenizer& t) {
   return ok_status();
 }
 
-// A parsed JSON file and what its DOM points into. simdjson needs SIMDJSON_PADDING readable bytes
-// after the text: a memory map provides them for free when the file does not end near a page
-// boundary (the rest of the last page reads as zeros), which saves copying 33 MB; otherwise the
-// file is read into a padded copy.
-struct ParsedJson {
+// A JSON file's text with the SIMDJSON_PADDING readable bytes simdjson needs after it: a memory
+// map provides them for free when the file does not end near a page boundary (the rest of the last
+// page reads as zeros), which saves copying 33 MB; otherwise the file is read into a padded copy.
+struct JsonText {
   std::unique_ptr<MappedFile> map;
   simdjson::padded_string copy;
-  dom::parser parser;
-  dom::element root;
+  std::string_view text;
+  size_t capacity = 0;  // readable bytes at text.data()
 };
 
-static Status parse_file(const std::filesystem::path& path, ParsedJson& out) {
-  simdjson::error_code err = simdjson::SUCCESS;
+static Status read_json(const std::filesystem::path& path, JsonText& out) {
   auto map = MappedFile::open(path);
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   if (map.ok() && (*map)->size() % page != 0 && page - (*map)->size() % page >= simdjson::SIMDJSON_PADDING) {
     out.map = std::move(map).value();
-    err = out.parser.parse(out.map->data(), out.map->size(), /*realloc_if_needed=*/false).get(out.root);
-  } else {
-    if (simdjson::padded_string::load(path.string()).get(out.copy) != simdjson::SUCCESS) {
-      return make_error(path.string() + ": cannot read the file");
-    }
-    err = out.parser.parse(out.copy).get(out.root);
+    out.text = out.map->view();
+    out.capacity = out.text.size() + simdjson::SIMDJSON_PADDING;
+    return ok_status();
   }
-  if (err != simdjson::SUCCESS) return make_error(path.string() + ": invalid JSON (" + simdjson::error_message(err) + ")");
+  if (simdjson::padded_string::load(path.string()).get(out.copy) != simdjson::SUCCESS) {
+    return make_error(path.string() + ": cannot read the file");
+  }
+  out.text = std::string_view(out.copy.data(), out.copy.size());
+  out.capacity = out.copy.size() + simdjson::SIMDJSON_PADDING;
+  return ok_status();
+}
+
+static Status parse_dom(const std::string& file, std::string_view text, size_t capacity, dom::parser& parser,
+                        dom::element& root) {
+  const bool copy = capacity < text.size() + simdjson::SIMDJSON_PADDING;  // else parsed in place
+  const auto err = parser.parse(text.data(), text.size(), copy).get(root);
+  if (err != simdjson::SUCCESS) return make_error(file + ": invalid JSON (" + simdjson::error_message(err) + ")");
   return ok_status();
 }
 
@@ -421,19 +405,29 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::load_files(const std::filesystem::
                                                          const std::filesystem::path& tokenizer_config_json) {
   std::unique_ptr<Tokenizer> t(new Tokenizer());
   {
-    ParsedJson json;
-    GEMMA3_TRY(parse_file(tokenizer_json, json));
-    TokenizerLoader loader(tokenizer_json.string());
-    GEMMA3_TRY(loader.load_tokenizer_json(json.root, *t));
+    const std::string file = tokenizer_json.string();
+    JsonText json;
+    GEMMA3_TRY(read_json(tokenizer_json, json));
+    MergeTable merges;
+    GEMMA3_TRY_ASSIGN(scan, scan_tokenizer_json(json.text, json.capacity, file, t->vocab_, merges));
+    dom::parser parser;
+    dom::element root;
+    GEMMA3_TRY(parse_dom(file, scan.rest, scan.rest.capacity(), parser, root));
+    TokenizerLoader loader(file);
+    GEMMA3_TRY(loader.load_tokenizer_json(root, scan, std::move(merges), *t));
   }
   t->bos_id_ = t->find_token("<bos>").value_or(-1);
   t->eos_id_ = t->find_token("<eos>").value_or(-1);
   t->pad_id_ = t->find_token("<pad>").value_or(-1);
   if (!tokenizer_config_json.empty()) {
-    ParsedJson json;
-    GEMMA3_TRY(parse_file(tokenizer_config_json, json));
-    TokenizerLoader loader(tokenizer_config_json.string());
-    GEMMA3_TRY(loader.load_config_json(json.root, *t));
+    const std::string file = tokenizer_config_json.string();
+    JsonText json;
+    GEMMA3_TRY(read_json(tokenizer_config_json, json));
+    dom::parser parser;
+    dom::element root;
+    GEMMA3_TRY(parse_dom(file, json.text, json.capacity, parser, root));
+    TokenizerLoader loader(file);
+    GEMMA3_TRY(loader.load_config_json(root, *t));
   }
   return t;
 }

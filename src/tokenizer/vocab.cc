@@ -1,14 +1,8 @@
 #include "tokenizer/vocab.h"
 
 #include <bit>
-#include <functional>
 
 namespace gemma3 {
-
-uint32_t Vocab::hash(std::string_view piece) {
-  const uint64_t h = std::hash<std::string_view>{}(piece);
-  return static_cast<uint32_t>(h ^ (h >> 32));
-}
 
 void Vocab::reserve(size_t n_tokens, size_t n_bytes) {
   arena_.reserve(n_bytes);
