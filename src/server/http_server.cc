@@ -15,6 +15,7 @@
 #include "server/http_metrics.h"
 #include "server/request_parser.h"
 #include "server/response_builder.h"
+#include "server/static_assets.h"
 
 namespace gemma3 {
 
@@ -318,6 +319,21 @@ struct HttpServer::Impl {
     res.set_content(text, "text/plain; version=0.0.4");
   }
 
+  // The chat page (web/, embedded at build time). Served without the API key: it holds no secret,
+  // and its own requests to /v1/* carry the key the user types into its settings.
+  void handle_asset(const httplib::Request& req, httplib::Response& res, const StaticAsset& asset) {
+    const Clock::time_point start = Clock::now();
+    RequestLog log = begin_log(req);
+    for (const auto& [name, value] : static_asset_headers(asset)) res.set_header(name, value);
+    if (etag_matches(req.get_header_value("If-None-Match"), asset.etag)) {
+      res.status = 304;
+    } else {
+      res.status = 200;
+      res.set_content(asset.body.data(), asset.body.size(), std::string(asset.content_type));
+    }
+    finish(log, res.status, start);
+  }
+
   // Known path, wrong method: 405 with Allow (httplib would answer 404).
   void deny_other_methods(const std::string& path, const std::string& allowed) {
     auto deny = [this, allowed](const httplib::Request& req, httplib::Response& res) {
@@ -351,6 +367,14 @@ struct HttpServer::Impl {
     deny_other_methods(kModelPattern, "GET");
     deny_other_methods("/health", "GET");
     deny_other_methods("/metrics", "GET");
+    for (const StaticAsset& asset : static_assets()) {
+      // Routes are regular expressions: escape the dots of the file name.
+      std::string pattern;
+      for (char c : asset.path) pattern += c == '.' ? std::string("\\.") : std::string(1, c);
+      if (asset.path == "/index.html") pattern = "/|" + pattern;
+      http.Get(pattern, [this, &asset](const httplib::Request& q, httplib::Response& r) { handle_asset(q, r, asset); });
+      deny_other_methods(pattern, "GET");
+    }
 
     // Errors httplib produced itself (no route, body over the limit, unparsable HTTP): give them
     // the OpenAI error body too. Our own error responses already carry a body and pass through.

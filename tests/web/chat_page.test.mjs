@@ -1,0 +1,321 @@
+// The chat page end to end, in a real browser: Debian's headless Chromium driven by npm
+// playwright-core (pinned in package.json; it drives the system browser, nothing is downloaded),
+// against the REAL `gemma3 serve` on a synthetic tiny checkpoint (random weights, the real Gemma 3
+// tokenizer), run with --api-key so the page's key field is exercised.
+//
+// It checks: the page and its files as served (types, cache headers, 304s, 404 JSON), the key
+// prompt, a reply streaming in, Stop in the middle of a long reply freeing the sequence on the
+// server (gemma3_requests_running back to 0), a second turn carrying the first exchange and the
+// settings, a reload keeping the conversation, Markdown rendering with hostile content in the live
+// page, and a phone-sized layout. Screenshots: $GEMMA3_ARTIFACTS/chat_page*.png.
+//
+// Run: GEMMA3_BIN=build/gemma3 node --test tests/web/chat_page.test.mjs   (CTest: web_chat_page)
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch (e) {
+  console.error('tests/web/node_modules is missing (or broken): run `npm ci --prefix tests/web` ' +
+                '(tools/install_deps.sh does). ' + e.message);
+  process.exit(1);
+}
+
+const BIN = process.env.GEMMA3_BIN;
+if (!BIN || !fs.existsSync(BIN)) {
+  console.error(`set GEMMA3_BIN to the built gemma3 program (got '${BIN ?? ''}')`);
+  process.exit(1);
+}
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+if (!fs.existsSync(CHROMIUM)) {
+  console.error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (tools/install_deps.sh does)`);
+  process.exit(1);
+}
+const ARTIFACTS = process.env.GEMMA3_ARTIFACTS || path.resolve('artifacts');
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+const API_KEY = 'web-e2e-key';
+const MODEL = 'tiny-web';
+const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'gemma3-web-'));
+const CKPT = path.join(WORK, 'tiny');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let server, context, page;
+const pageErrors = [];
+const consoleErrors = [];
+
+async function startServer() {
+  const proc = spawn(BIN, ['serve', '-m', CKPT, '--port', '0', '-t', '1', '--api-key', API_KEY,
+                           '--model-name', MODEL], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start listening:\n' + log)), 30000);
+    proc.stderr.on('data', (d) => {
+      log += d.toString();
+      const m = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${log}`)); });
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (const deadline = Date.now() + 60000; ;) {
+    if ((await fetch(`${base}/health`)).status === 200) break;
+    if (Date.now() > deadline) throw new Error('server never became ready:\n' + log);
+    await sleep(20);
+  }
+  return { proc, base, log: () => log };
+}
+
+async function metric(name) {
+  const text = await (await fetch(`${server.base}/metrics`)).text();
+  const m = text.match(new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm'));
+  return m ? Number(m[1]) : undefined;
+}
+
+before(async () => {
+  const synth = spawnSync(BIN, ['synth', '--preset', 'tiny', '--seed', '1', '-o', CKPT], { encoding: 'utf8' });
+  assert.equal(synth.status, 0, `gemma3 synth failed: ${synth.stderr}`);
+  server = await startServer();
+  // A persistent context is how Playwright takes a fresh --user-data-dir (it may not be in args).
+  context = await chromium.launchPersistentContext(path.join(WORK, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,   // --headless
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 800 },
+  });
+  page = context.pages()[0] ?? await context.newPage();
+  page.setDefaultTimeout(30000);
+  page.on('pageerror', (e) => { pageErrors.push(e.message); });
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+});
+
+after(async () => {
+  await context?.close();
+  if (server && server.proc.exitCode === null) {
+    const exited = new Promise((resolve) => server.proc.on('exit', resolve));
+    server.proc.kill('SIGTERM');
+    await Promise.race([exited, sleep(10000)]);
+    if (server.proc.exitCode === null) server.proc.kill('SIGKILL');
+  }
+  fs.rmSync(WORK, { recursive: true, force: true });
+});
+
+// Opens the settings dialog, fills the given fields (id -> value), and closes it with Done.
+async function setSettings(values) {
+  await page.click('#settings-button');
+  await page.locator('#settings').waitFor({ state: 'visible' });
+  for (const [id, value] of Object.entries(values)) await page.fill(`#${id}`, String(value));
+  await page.click('#settings-close');
+  await page.locator('#settings').waitFor({ state: 'hidden' });
+}
+
+/** Types `text`, sends it with Enter, and returns the JSON body of the request the page made. */
+async function sendMessage(text) {
+  const request = page.waitForRequest((r) => r.url().endsWith('/v1/chat/completions') && r.method() === 'POST');
+  await page.fill('#prompt', text);
+  await page.press('#prompt', 'Enter');
+  const r = await request;
+  return { body: JSON.parse(r.postData()), headers: r.headers() };
+}
+
+const assistantCount = () => page.locator('.msg.assistant').count();
+const lastReply = () => page.locator('.msg.assistant').last();
+const idle = () => page.waitForFunction(() => document.querySelector('#send').textContent === 'Send' &&
+                                              !document.querySelector('.msg.streaming'));
+
+test('the page and its files are served from the binary with types and cache headers', async () => {
+  const expected = { '/': 'text/html; charset=utf-8', '/chat.js': 'text/javascript; charset=utf-8',
+                     '/markdown.js': 'text/javascript; charset=utf-8', '/chat.css': 'text/css; charset=utf-8',
+                     '/favicon.svg': 'image/svg+xml' };
+  for (const [p, type] of Object.entries(expected)) {
+    const r = await fetch(server.base + p);   // no API key: the page itself is public
+    assert.equal(r.status, 200, p);
+    assert.equal(r.headers.get('content-type'), type, p);
+    assert.equal(r.headers.get('cache-control'), 'no-cache', p);
+    const etag = r.headers.get('etag');
+    assert.match(etag, /^"[0-9a-f]{20}"$/, p);
+    assert.ok((await r.text()).length > 100, p);
+    const again = await fetch(server.base + p, { headers: { 'if-none-match': etag } });
+    assert.equal(again.status, 304, p);
+    assert.equal(await again.text(), '');
+  }
+  const html = await (await fetch(server.base + '/')).text();
+  assert.ok(!/(src|href)="(https?:)?\/\//.test(html), 'the page must not load anything from elsewhere');
+  for (const p of ['/v1/nope', '/nope.js', '/chat.js/x']) {
+    const r = await fetch(server.base + p, { headers: { authorization: `Bearer ${API_KEY}` } });
+    assert.equal(r.status, 404, p);
+    const body = await r.json();
+    assert.equal(body.error.code, 'unknown_url', p);
+  }
+  assert.equal((await fetch(`${server.base}/v1/models`)).status, 401);
+});
+
+test('without the key the page says so; with the key from Settings it shows the model', async () => {
+  await page.goto(server.base + '/');
+  await page.locator('#banner').waitFor({ state: 'visible' });
+  assert.match(await page.textContent('#banner'), /API key/);
+  await setSettings({ api_key: API_KEY, max_tokens: 24, temperature: 0.8, top_p: 0.9, top_k: 40, seed: 7 });
+  await page.waitForFunction((m) => document.querySelector('#model').textContent === m, MODEL);
+  assert.equal(await page.locator('#banner').isHidden(), true);
+});
+
+test('a message gets a reply that streams in, with tokens/s', async () => {
+  // Record every repaint of the reply, to see it grow in steps rather than arrive at once.
+  await page.evaluate(() => {
+    window.__lengths = [];
+    new MutationObserver(() => {
+      const body = document.querySelector('.msg.assistant.streaming .body');
+      if (body) window.__lengths.push(body.textContent.length);
+    }).observe(document.querySelector('#messages'), { childList: true, subtree: true, characterData: true });
+  });
+  const { body, headers } = await sendMessage('Hello! Who are you?');
+  assert.equal(headers.authorization, `Bearer ${API_KEY}`);
+  assert.equal(body.stream, true);
+  assert.deepEqual(body.messages, [{ role: 'user', content: 'Hello! Who are you?' }]);
+  assert.equal(body.max_tokens, 24);
+  assert.equal(body.temperature, 0.8);
+  assert.equal(body.top_p, 0.9);
+  assert.equal(body.top_k, 40);
+  assert.equal(body.seed, 7);
+  await idle();
+  const reply = lastReply();
+  const text = await reply.locator('.body').textContent();
+  assert.ok(text.length > 0, 'the reply is empty');
+  const stats = await reply.locator('.stats').textContent();
+  assert.match(stats, /^24 tokens · [0-9.]+ tok\/s · first token \d+ ms · stopped at max tokens$/);
+  const lengths = await page.evaluate(() => window.__lengths);
+  const distinct = new Set(lengths.filter((n) => n > 0));
+  assert.ok(distinct.size >= 2, `the reply did not stream in (repaint lengths: ${lengths})`);
+  assert.equal(await page.locator('.msg.user .body').first().textContent(), 'Hello! Who are you?');
+});
+
+test('Stop cancels a long reply mid-way and the server frees the sequence', async () => {
+  await setSettings({ max_tokens: 1900 });
+  const before = await assistantCount();
+  const cancelledBefore = (await metric('gemma3_requests_cancelled_total')) ?? 0;
+  await sendMessage('Write a very long story.');
+  await page.waitForFunction((n) => {
+    const r = document.querySelectorAll('.msg.assistant')[n];
+    return r && r.classList.contains('streaming') && r.querySelector('.body').textContent.length > 40;
+  }, before);
+  assert.ok((await metric('gemma3_requests_running')) >= 1, 'the reply should be running on the server');
+  assert.equal(await page.textContent('#send'), 'Stop');
+  const stoppedAt = Date.now();
+  await page.click('#send');
+  await idle();
+  let running;
+  for (let i = 0; i < 100; ++i) {
+    running = await metric('gemma3_requests_running');
+    if (running === 0) break;
+    await sleep(20);
+  }
+  const freedMs = Date.now() - stoppedAt;
+  assert.equal(running, 0, 'the stopped request still holds a sequence');
+  console.log(`# stop -> gemma3_requests_running == 0 after ${freedMs} ms`);
+  assert.ok(freedMs < 2000, `freeing took ${freedMs} ms`);
+  assert.ok((await metric('gemma3_requests_cancelled_total')) > cancelledBefore);
+  assert.equal(await metric('gemma3_http_streams_active'), 0);
+  const stats = await lastReply().locator('.stats').textContent();
+  assert.match(stats, /stopped$/);
+  const tokens = Number(stats.match(/(\d+) tokens/)[1]);
+  assert.ok(tokens > 0 && tokens < 1900, `stopped after ${tokens} tokens`);
+});
+
+test('a second turn carries the first exchange and the system prompt', async () => {
+  await page.click('#new-chat');
+  assert.equal(await assistantCount(), 0);
+  await setSettings({ max_tokens: 12, system: 'You are terse.' });
+  await sendMessage('First question');
+  await idle();
+  const firstReply = await page.evaluate(() => JSON.parse(localStorage.getItem('gemma3.chat.messages'))[1].content);
+  assert.ok(firstReply.length > 0);
+  const { body } = await sendMessage('Second question');
+  assert.deepEqual(body.messages, [
+    { role: 'system', content: 'You are terse.' },
+    { role: 'user', content: 'First question' },
+    { role: 'assistant', content: firstReply },
+    { role: 'user', content: 'Second question' },
+  ]);
+  await idle();
+  assert.equal(await assistantCount(), 2);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'chat_page.png') });
+});
+
+test('a reload keeps the conversation and revalidates the files (304)', async () => {
+  const before = await page.locator('#messages').innerHTML();
+  const statuses = {};
+  const onResponse = (r) => { statuses[new URL(r.url()).pathname] = r.status(); };
+  page.on('response', onResponse);
+  await page.reload();
+  await page.waitForFunction((m) => document.querySelector('#model').textContent === m, MODEL);
+  page.off('response', onResponse);
+  assert.equal(await assistantCount(), 2);
+  assert.equal(await page.locator('#messages').innerHTML(), before);
+  assert.equal(statuses['/chat.js'], 304, JSON.stringify(statuses));
+  assert.equal(statuses['/chat.css'], 304, JSON.stringify(statuses));
+});
+
+test('replies render Markdown, and hostile content stays inert in the live page', async () => {
+  const reply = [
+    '## Plan', '', 'Use **bold**, *italic* and `inline code`, see [the docs](https://example.com/docs).', '',
+    '1. First step', '2. Second step', '   - a nested point', '', '```python', 'def hello(name):',
+    '    return f"<b>{name}</b>"', '```', '', '> A quote.', '', '| key | value |', '|-----|------:|',
+    '| a   | 1     |', '',
+    '<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> [click](javascript:window.__xss=3)',
+  ].join('\n');
+  await page.evaluate((content) => {
+    localStorage.setItem('gemma3.chat.messages', JSON.stringify([
+      { role: 'user', content: 'Show me some formatting <b>please</b>' },
+      { role: 'assistant', content, stats: { tokens: 93, tokensPerSecond: 41.5, ttftMs: 12, finish: 'stop' } }]));
+  }, reply);
+  await page.reload();
+  await lastReply().waitFor();
+  const body = lastReply().locator('.body');
+  assert.equal(await body.locator('h2').textContent(), 'Plan');
+  assert.equal(await body.locator('strong').first().textContent(), 'bold');
+  assert.equal(await body.locator('pre code.language-python').textContent(),
+               'def hello(name):\n    return f"<b>{name}</b>"');
+  assert.equal(await body.locator('a[href="https://example.com/docs"]').count(), 1);
+  assert.equal(await body.locator('ol > li').count(), 2);
+  assert.equal(await body.locator('table td.align-right').textContent(), '1');
+  assert.equal(await page.locator('#messages img, #messages script, #messages b').count(), 0);
+  assert.equal(await body.locator('a[href^="javascript"]').count(), 0);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  assert.equal(await page.locator('.msg.user .body').textContent(), 'Show me some formatting <b>please</b>');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'chat_page_markdown.png') });
+  assert.equal(await lastReply().locator('.stats').textContent(), '93 tokens · 41.5 tok/s · first token 12 ms');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'chat_page_dark.png') });
+  await page.emulateMedia({ colorScheme: 'light' });
+});
+
+test('phone-sized screen: no sideways scrolling, composer and settings fit', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await lastReply().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+  const composer = await page.locator('#composer').boundingBox();
+  assert.ok(composer.y + composer.height <= 844 && composer.width <= 390, JSON.stringify(composer));
+  const send = await page.locator('#send').boundingBox();
+  assert.ok(send.x + send.width <= 390 && send.height >= 40, `send button ${JSON.stringify(send)}`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'chat_page_phone.png') });
+  await page.click('#settings-button');
+  const dialog = await page.locator('#settings').boundingBox();
+  assert.ok(dialog.width <= 390 && dialog.x >= 0, JSON.stringify(dialog));
+  await page.screenshot({ path: path.join(ARTIFACTS, 'chat_page_phone_settings.png') });
+  await page.click('#settings-close');
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test('the page raised no script errors', () => {
+  assert.deepEqual(pageErrors, []);
+  // A 401 from /v1/models before the key was set is logged by the browser; nothing else may be.
+  assert.deepEqual(consoleErrors.filter((e) => !/401/.test(e)), []);
+});
