@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libsimdjson-dev libcpp-httplib-dev libopenblas0-pthread
           libgtest-dev libgmock-dev libbenchmark-dev python3 python3-numpy python3-jinja2 ca-certificates
-          chromium)
+          chromium nginx libnginx-mod-http-js)
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
 missing=()
@@ -23,7 +23,7 @@ fi
 
 # Node packages of the reference tests (tokenizer JS port, OpenAI client, playwright-core driving the
 # system chromium for the chat page), pinned by lock files.
-for dir in tests/js tests/server tests/web; do
+for dir in tests/js tests/server tests/web tests/deploy; do
   if [[ -f "$dir/package.json" && ! -d "$dir/node_modules" ]]; then
     if [[ -f "$dir/package-lock.json" ]]; then (cd "$dir" && npm ci --silent --no-audit --no-fund)
     else (cd "$dir" && npm install --silent --no-audit --no-fund); fi

@@ -108,6 +108,7 @@ int run(int argc, char** argv) {
       .option("max-running", "", "sequences decoded together", "64")
       .option("http-threads", "", "HTTP worker threads (each open stream holds one)", "128")
       .option("model-name", "", "the model id clients send (default: the checkpoint folder's name)", "")
+      .option("replica-name", "", "sent as the X-Gemma3-Replica response header (for load balancers)", "")
       .flag("quiet", "no per-request log lines");
   if (Status s = args.parse(argc, argv); !s.ok()) {
     std::fprintf(stderr, "gemma3 serve: %s\n\n%s", s.error().c_str(), args.usage().c_str());
@@ -122,6 +123,14 @@ int run(int argc, char** argv) {
   options.host = args.get("host");
   options.api_key = args.get("api-key");
   options.log_requests = !args.is_set("quiet");
+  options.replica_name = args.get("replica-name");
+  // It becomes a header value: letters, digits and . _ : - only (no header injection).
+  if (options.replica_name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") !=
+      std::string::npos) {
+    std::fprintf(stderr, "gemma3 serve: --replica-name may hold only letters, digits and . _ : - (got '%s')\n",
+                 options.replica_name.c_str());
+    return 2;
+  }
   auto port = int_option(args, "port", 0, 65535);
   auto body = int_option(args, "max-body-bytes", 1024, 1ll << 32);
   auto threads = int_option(args, "http-threads", 4, 4096);

@@ -423,6 +423,9 @@ Status HttpServer::start() {
   s.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.http.set_payload_max_length(s.options.max_body_bytes);
   s.http.set_tcp_nodelay(true);
+  // Behind a load balancer, names the replica that answered (docs/DEPLOYMENT.md): logs and tests
+  // can then tell where a conversation was routed.
+  if (!s.options.replica_name.empty()) s.http.set_default_headers({{"X-Gemma3-Replica", s.options.replica_name}});
   // 5 s, above Node/undici's 4 s client idle timeout (so a client never reuses a connection the
   // server is closing), and the bound on how long stop() waits for idle keep-alive connections:
   // httplib only notices shutdown between requests.

@@ -30,6 +30,7 @@ struct ServerOptions {
   int32_t default_max_tokens = 4096;            // chat without max_tokens: min(remaining context, this)
   std::string system_fingerprint = "fp_gemma3";
   bool log_requests = true;                     // one stderr line per request
+  std::string replica_name;                     // non-empty: sent as X-Gemma3-Replica on every response
 };
 
 class HttpServer {
