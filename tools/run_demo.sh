@@ -17,7 +17,7 @@ else
   fi
   echo "== NOTE: synthetic checkpoint with RANDOM weights — the text below is random, not a bug."
   echo "   For real output: accept the licence at https://huggingface.co/google/gemma-3-270m-it, then"
-  echo "   HF_TOKEN=... huggingface-cli download google/gemma-3-270m-it --local-dir gemma-3-270m-it"
+  echo "   HF_TOKEN=hf_... $bin pull    (downloads them into the Hugging Face cache, where make run finds them)"
   model_args=(-m "$synth")
 fi
 $bin generate "${model_args[@]}" --chat -p "Write a haiku about the sea." -n 48 --temp 0

@@ -14,7 +14,7 @@
 namespace gemma3 {
 
 void add_model_options(Args& args) {
-  args.option("model", "m", "checkpoint folder (default: ./gemma-3-270m-it, ./gemma-3-270m, HF cache)")
+  args.option("model", "m", "checkpoint folder, or Hugging Face repo id org/name (default: ./gemma-3-270m-it, ./gemma-3-270m, HF cache)")
       .option("threads", "t", "threads (0 = all cores)", "0");
 }
 

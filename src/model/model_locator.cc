@@ -1,5 +1,6 @@
 #include "model/model_locator.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <vector>
 
@@ -29,7 +30,17 @@ fs::path newest_snapshot(const fs::path& repo_dir) {
   return best;
 }
 
+RepoResolver g_repo_resolver = nullptr;
+
+// "org/name": one '/', not a path that starts at the root, home or current folder.
+bool looks_like_repo_id(const std::string& value) {
+  return std::count(value.begin(), value.end(), '/') == 1 && value.front() != '/' && value.front() != '.' &&
+         value.front() != '~' && value.back() != '/';
+}
+
 }  // namespace
+
+void set_repo_resolver(RepoResolver resolver) { g_repo_resolver = resolver; }
 
 fs::path huggingface_hub_cache() {
   if (const char* v = env_or_null("HF_HUB_CACHE")) return v;
@@ -42,6 +53,8 @@ Result<fs::path> resolve_model_dir(const std::string& flag_value) {
   std::error_code ec;
   if (!flag_value.empty()) {
     fs::path dir(flag_value);
+    if (!fs::exists(dir, ec) && g_repo_resolver != nullptr && looks_like_repo_id(flag_value))
+      return g_repo_resolver(flag_value);
     if (!fs::exists(dir, ec)) return make_error("model folder " + flag_value + " does not exist");
     if (!fs::is_directory(dir, ec))
       return make_error(flag_value + " is not a folder: -m expects a Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json)");
@@ -60,8 +73,8 @@ Result<fs::path> resolve_model_dir(const std::string& flag_value) {
       "no model given (-m PATH) and none found in ./gemma-3-270m-it, ./gemma-3-270m or the Hugging Face cache (" +
       (hub / "models--google--gemma-3-270m-it").string() +
       ").\nThe Gemma 3 weights are gated: accept the licence at https://huggingface.co/google/gemma-3-270m-it, "
-      "then download them with your token, e.g.\n  HF_TOKEN=hf_... huggingface-cli download google/gemma-3-270m-it "
-      "--local-dir gemma-3-270m-it\nor make a synthetic checkpoint for testing: gemma3 synth --preset 270m -o DIR");
+      "then download them into that cache with your token:\n  HF_TOKEN=hf_... gemma3 pull google/gemma-3-270m-it"
+      "\nor make a synthetic checkpoint for testing: gemma3 synth --preset 270m -o DIR");
 }
 
 }  // namespace gemma3

@@ -19,4 +19,10 @@ Result<std::filesystem::path> resolve_model_dir(const std::string& flag_value);
 // The Hugging Face hub cache folder the search above uses.
 std::filesystem::path huggingface_hub_cache();
 
+// `-m org/name` that is not a folder is a Hugging Face repo id, resolved by this function when one
+// is set. The resolver lives in src/hub (above model/, which cannot depend on libcurl); the gemma3
+// program installs it (apps/cmd_pull.cc). Without one, a repo id is just a missing folder.
+using RepoResolver = Result<std::filesystem::path> (*)(const std::string& repo_id);
+void set_repo_resolver(RepoResolver resolver);
+
 }  // namespace gemma3
