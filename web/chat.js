@@ -49,9 +49,11 @@ function save() {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-function showBanner(text) {
+// `auth`: the banner is about the API key, so a key that works clears it.
+function showBanner(text, auth = false) {
   ui.banner.textContent = text;
   ui.banner.hidden = !text;
+  ui.banner.dataset.auth = auth ? '1' : '';
 }
 
 function nearBottom() {
@@ -249,8 +251,9 @@ async function send(text) {
     view.el.remove();
     ui.empty.hidden = chat.length > 0;
     if (!ui.prompt.value) ui.prompt.value = text;
-    showBanner(`The request failed: ${failure}`);
-    if (/API key/.test(failure)) openSettings('api_key');
+    const auth = /API key/.test(failure);
+    showBanner(`The request failed: ${failure}`, auth);
+    if (auth) openSettings('api_key');
   } else if (failure) {
     showBanner(`The reply was cut off: ${failure}`);
   }
@@ -264,12 +267,12 @@ async function showModel() {
     const res = await fetch('/v1/models', { headers: headers() });
     if (res.status === 401) {
       ui.model.textContent = '';
-      showBanner('This server needs an API key: set it under Settings.');
+      showBanner('This server needs an API key: set it under Settings.', true);
       return;
     }
     const json = await res.json();
     ui.model.textContent = json?.data?.[0]?.id ?? '';
-    if (ui.banner.textContent.startsWith('This server needs an API key')) showBanner('');
+    if (ui.banner.dataset.auth) showBanner('');
   } catch {
     ui.model.textContent = '';
   }

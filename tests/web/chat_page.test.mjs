@@ -160,6 +160,16 @@ test('without the key the page says so; with the key from Settings it shows the 
   await page.goto(server.base + '/');
   await page.locator('#banner').waitFor({ state: 'visible' });
   assert.match(await page.textContent('#banner'), /API key/);
+  // A wrong key: the turn is taken back, the text returned to the composer, the key field opened.
+  await setSettings({ api_key: 'wrong-key' });
+  await sendMessage('hi there');
+  await page.locator('#settings').waitFor({ state: 'visible' });
+  assert.match(await page.textContent('#banner'), /request failed: .*API key/);
+  assert.equal(await page.inputValue('#prompt'), 'hi there');
+  assert.equal(await page.locator('.msg').count(), 0);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'api_key');
+  await page.click('#settings-close');
+  await page.fill('#prompt', '');
   await setSettings({ api_key: API_KEY, max_tokens: 24, temperature: 0.8, top_p: 0.9, top_k: 40, seed: 7 });
   await page.waitForFunction((m) => document.querySelector('#model').textContent === m, MODEL);
   assert.equal(await page.locator('#banner').isHidden(), true);
@@ -209,16 +219,18 @@ test('Stop cancels a long reply mid-way and the server frees the sequence', asyn
   const stoppedAt = Date.now();
   await page.click('#send');
   await idle();
+  // The server notices the closed connection at its next write (a token, or a keep-alive within
+  // a second) and the engine frees the sequence at its next step.
   let running;
-  for (let i = 0; i < 100; ++i) {
+  while (Date.now() - stoppedAt < 5000) {
     running = await metric('gemma3_requests_running');
     if (running === 0) break;
     await sleep(20);
   }
   const freedMs = Date.now() - stoppedAt;
-  assert.equal(running, 0, 'the stopped request still holds a sequence');
+  assert.equal(running, 0, `the stopped request still holds a sequence after ${freedMs} ms`);
   console.log(`# stop -> gemma3_requests_running == 0 after ${freedMs} ms`);
-  assert.ok(freedMs < 2000, `freeing took ${freedMs} ms`);
+  assert.ok(freedMs < 3000, `freeing took ${freedMs} ms`);
   assert.ok((await metric('gemma3_requests_cancelled_total')) > cancelledBefore);
   assert.equal(await metric('gemma3_http_streams_active'), 0);
   const stats = await lastReply().locator('.stats').textContent();
