@@ -42,7 +42,7 @@ std::string format_progress_line(const std::string& label, int64_t done, int64_t
     amounts = std::string(pct) + "  " + amounts;
     tail += "  ETA " + format_duration(left);
   }
-  std::string name = label.size() > 28 ? "..." + label.substr(label.size() - 25) : label;
+  std::string name = label.size() > 40 ? "..." + label.substr(label.size() - 37) : label;
   std::string line = name + "  " + amounts + tail;
   int bar = width - static_cast<int>(line.size()) - 4;
   if (total > 0 && bar >= 10) {

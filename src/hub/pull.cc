@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -121,9 +122,14 @@ Result<fs::path> resolve_repo_model(const std::string& repo_id) {
   G3_TRY(check_repo_id(repo_id));
   RepoCache cache(huggingface_hub_cache(), repo_id);
   auto cached = cache.find_snapshot("main");
-  if (!find_token().empty()) {
+  // HF_HUB_OFFLINE=1 means what it means to huggingface_hub: the cache only, no network at all.
+  const char* offline = std::getenv("HF_HUB_OFFLINE");
+  bool online = offline == nullptr || (std::string(offline) != "1" && std::string(offline) != "true");
+  if (online && !find_token().empty()) {
     PullOptions options;
     options.repo_id = repo_id;
+    // With a cached copy to fall back on, an unreachable Hub should not hold the command up long.
+    if (cached) options.retry.max_retries = 1;
     auto pulled = pull_checkpoint(options);
     if (pulled) return pulled->snapshot;
     if (!cached) return std::move(pulled).take_error();

@@ -46,7 +46,7 @@ Result<PullResult> pull_checkpoint(const PullOptions& options);
 
 // `-m org/name`: with a token set, pulls first (nothing is downloaded when the cache is current; if
 // the Hub cannot be used, a cached snapshot is used with a warning); without one, the cached
-// snapshot of refs/main. The error says how to get the checkpoint.
+// snapshot of refs/main (also with HF_HUB_OFFLINE=1). The error says how to get the checkpoint.
 Result<std::filesystem::path> resolve_repo_model(const std::string& repo_id);
 
 }  // namespace gemma3::hub

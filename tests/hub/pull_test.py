@@ -198,6 +198,14 @@ def check_model_flag_from_cache(hub, home):
     expect(rc == 0 and "already" not in err, err)
     expect(content_gets(hub.log()) == [], "-m downloaded although the cache was current")
     expect(any(e["path"].startswith("/api/models/acme/tiny") for e in hub.log()), "-m with a token did not ask the Hub")
+    # HF_HUB_OFFLINE=1: the cache only, even with a token (the endpoint is dead: no warning means no try).
+    rc, out, err = run(["generate", "-m", "acme/tiny", "-p", "hi", "-n", "2"], home, endpoint=dead, token="hf_good",
+                       extra_env={"HF_HUB_OFFLINE": "1"})
+    expect(rc == 0 and "warning" not in err and "retry" not in err, err)
+    # With a token but no Hub reachable, the cached copy is used, with a warning that says why.
+    rc, out, err = run(["generate", "-m", "acme/tiny", "-p", "hi", "-n", "2"], home, endpoint=dead, token="hf_good",
+                       extra_env={})
+    expect(rc == 0 and "using the cached copy" in err and "cannot reach" in err, err)
     # Not cached, no token: a message that says how to get it.
     expect_fail(run(["generate", "-m", "acme/other", "-p", "hi"], home, endpoint=dead),
                 "acme/other is not in the Hugging Face cache", "gemma3 pull acme/other")
@@ -344,6 +352,41 @@ def check_disk_errors(hub):
                 "model.safetensors", "1.0 PiB")
 
 
+def check_progress_bar_on_terminal(hub):
+    """On a terminal (a pty here) progress is one redrawn bar line: percent, bytes, rate, time left."""
+    import pty
+    import select
+    home = fresh_home("tty")
+    hub.reset()
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env.update(HF_HOME=home, HF_ENDPOINT=hub.url)
+    p = subprocess.Popen([BIN, "pull", "acme/sharded"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    p.wait(timeout=60)
+    text = b"".join(chunks).decode(errors="replace")
+    expect(p.returncode == 0, text)
+    expect("\r" in text and "\033[K" in text, f"no redrawn line: {text!r}")
+    bar_line = [l for l in text.replace("\r", "\n").split("\n") if SHARD1 in l and "100%" in l]
+    expect(bar_line and "[" in bar_line[-1] and "/s" in bar_line[-1] and "ETA" in bar_line[-1] and "1.4 MiB / 1.4 MiB" in bar_line[-1],
+           f"no finished bar for {SHARD1}: {text!r}")
+    expect("downloading " + SHARD1 not in text, "plain lines on a terminal")
+
+
 def check_server_errors_retry(hub):
     home = fresh_home("503")
     hub.reset()
@@ -371,7 +414,8 @@ def main():
                   ("resume_across_runs", lambda: check_resume_across_runs(hub)),
                   ("corruption", lambda: check_corruption(hub)),
                   ("disk_errors", lambda: check_disk_errors(hub)),
-                  ("server_errors_retry", lambda: check_server_errors_retry(hub))]
+                  ("server_errors_retry", lambda: check_server_errors_retry(hub)),
+                  ("progress_bar_on_terminal", lambda: check_progress_bar_on_terminal(hub))]
         for name, fn in checks:
             try:
                 result = fn()
