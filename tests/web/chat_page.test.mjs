@@ -7,7 +7,8 @@
 // prompt, a reply streaming in, Stop in the middle of a long reply freeing the sequence on the
 // server (gemma3_requests_running back to 0), a second turn carrying the first exchange and the
 // settings, a reload keeping the conversation, Markdown rendering with hostile content in the live
-// page, and a phone-sized layout. Screenshots: $GEMMA3_ARTIFACTS/chat_page*.png.
+// page, and a phone-sized layout. Screenshots: $GEMMA3_ARTIFACTS/chat_page*.png (desktop, mid-stream,
+// Markdown, dark theme, phone, phone settings).
 //
 // Run: GEMMA3_BIN=build/gemma3 node --test tests/web/chat_page.test.mjs   (CTest: web_chat_page)
 import { after, before, test } from 'node:test';
@@ -216,6 +217,7 @@ test('Stop cancels a long reply mid-way and the server frees the sequence', asyn
   }, before);
   assert.ok((await metric('gemma3_requests_running')) >= 1, 'the reply should be running on the server');
   assert.equal(await page.textContent('#send'), 'Stop');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'chat_page_streaming.png') });
   const stoppedAt = Date.now();
   await page.click('#send');
   await idle();
