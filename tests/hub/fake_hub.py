@@ -22,6 +22,7 @@ Test controls:
                  {"huge": [F...]}                            announce F as 2**50 bytes
                  {"fail": {"status": 503, "times": K}}       the next K requests of any kind get 503
                  {"ignore_range": true}                      answer range requests with the whole file
+                 {"delay": S}                                wait S seconds before sending file bytes
   POST /_reset   drops all controls and the request log
   GET  /_log     [{"method", "path", "range", "auth"}...] every request since the last reset
 """
@@ -31,6 +32,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -220,6 +222,7 @@ class Handler(BaseHTTPRequestHandler):
                 data = bytes([data[0] ^ 0xFF]) + data[1:]
             cut = STATE.controls.get("cut")
             ignore_range = STATE.controls.get("ignore_range", False)
+            delay = STATE.controls.get("delay", 0)
         start = 0
         rng = self.headers.get("Range")
         status = 200
@@ -241,6 +244,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "HEAD":
             return
         end = len(data)
+        time.sleep(delay)
         with STATE.lock:
             if cut and cut.get("file") == name and cut.get("times", 0) > 0 and start < cut["at"]:
                 cut["times"] -= 1

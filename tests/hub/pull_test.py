@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import traceback
 import urllib.request
 
@@ -387,6 +388,30 @@ def check_progress_bar_on_terminal(hub):
     expect("downloading " + SHARD1 not in text, "plain lines on a terminal")
 
 
+def check_concurrent_pulls(hub):
+    """Two pulls into one cache at once: each blob is downloaded once (the other waits on its lock)."""
+    home = fresh_home("concurrent")
+    hub.reset()
+    hub.control(delay=0.2)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env.update(HF_HOME=home, HF_ENDPOINT=hub.url)
+    procs = [subprocess.Popen([BIN, "pull", "acme/sharded"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=120) for p in procs]
+    for p, (out, err) in zip(procs, results):
+        expect(p.returncode == 0, err)
+    expect(results[0][0] == results[1][0], "the two pulls report different snapshots")
+    gets = {}
+    for e in content_gets(hub.log()):
+        gets[e["path"]] = gets.get(e["path"], 0) + 1
+    src = os.path.join(REPOS, "acme", "sharded")
+    distinct = {open(os.path.join(src, n), "rb").read() for n in os.listdir(src)}  # equal files share a blob
+    expect(len(gets) == len(distinct) and all(n == 1 for n in gets.values()), f"downloads per file: {gets}")
+    snap = results[0][0].strip()
+    for n in os.listdir(snap):
+        expect(open(os.path.join(snap, n), "rb").read() == open(os.path.join(REPOS, "acme", "sharded", n), "rb").read(), n)
+
+
 def check_server_errors_retry(hub):
     home = fresh_home("503")
     hub.reset()
@@ -415,13 +440,15 @@ def main():
                   ("corruption", lambda: check_corruption(hub)),
                   ("disk_errors", lambda: check_disk_errors(hub)),
                   ("server_errors_retry", lambda: check_server_errors_retry(hub)),
+                  ("concurrent_pulls", lambda: check_concurrent_pulls(hub)),
                   ("progress_bar_on_terminal", lambda: check_progress_bar_on_terminal(hub))]
         for name, fn in checks:
             try:
+                start = time.monotonic()
                 result = fn()
                 if name == "pull_layout_and_noop":
                     layout_home = result
-                print(f"ok   {name}", flush=True)
+                print(f"ok   {name} ({time.monotonic() - start:.1f} s)", flush=True)
             except Exception:
                 failures += 1
                 print(f"FAIL {name}\n{traceback.format_exc()}", flush=True)
