@@ -43,6 +43,7 @@ std::string byte_piece(int b) {
 
 BpeModel::BpeModel(const Vocab* vocab, MergeTable merges, Options options)
     : vocab_(vocab), options_(std::move(options)), merges_(std::move(merges)) {
+  merges_.build();
   for (int c = 0; c < 128; ++c) {
     const char ch = static_cast<char>(c);
     ascii_ids_[c] = vocab_->find(std::string_view(&ch, 1)).value_or(-1);

@@ -41,7 +41,8 @@ class BpeModel {
     std::string word_start;  // one UTF-8 character, or "" for no chunking
   };
 
-  // `vocab` must outlive the model and must not change after this call; `merges` hold its ids.
+  // `vocab` must outlive the model and must not change after this call; `merges` hold its ids
+  // (built here if they were only added).
   BpeModel(const Vocab* vocab, MergeTable merges, Options options);
 
   size_t n_merges() const { return merges_.size(); }

@@ -10,29 +10,44 @@ namespace gemma3 {
 void MergeTable::rehash(size_t n_slots) {
   std::vector<Slot> old(n_slots, Slot{kEmpty, {}});
   old.swap(slots_);
+  shift_ = 64 - std::countr_zero(n_slots);
   n_merges_ = 0;
-  for (const Slot& s : old) {
-    if (s.key != kEmpty) insert(s.key, s.merge);
+  for (const Slot& s : old) {  // in slot order, so the inserts sweep the new table
+    if (s.key != kEmpty) insert(s);
   }
 }
 
 void MergeTable::reserve(size_t n) {
-  if (slots_.size() < 2 * n) rehash(std::bit_ceil(std::max<size_t>(2 * n, 16)));
+  const size_t per_list = n / pending_.size();
+  for (auto& list : pending_) list.reserve(per_list + per_list / 8 + 16);  // the lists fill evenly
 }
 
-void MergeTable::insert(uint64_t key, Merge merge) {
+void MergeTable::insert(const Slot& slot) {
   const size_t mask = slots_.size() - 1;
-  for (size_t i = slot_of(key, mask);; i = (i + 1) & mask) {
-    if (slots_[i].key == key) {
-      slots_[i].merge = merge;  // a repeated pair: the later rank wins, as in HF's HashMap collect
+  for (size_t i = slot_of(slot.key);; i = (i + 1) & mask) {
+    if (slots_[i].key == slot.key) {
+      slots_[i].merge = slot.merge;  // a repeated pair: the later rank wins, as in HF's HashMap collect
       return;
     }
     if (slots_[i].key == kEmpty) {
-      slots_[i] = Slot{key, merge};
+      slots_[i] = slot;
       ++n_merges_;
       return;
     }
   }
+}
+
+void MergeTable::build() {
+  if (n_pending_ == 0) return;
+  const size_t need = std::bit_ceil(std::max<size_t>(2 * (n_merges_ + n_pending_), pending_.size()));
+  if (slots_.size() < need) rehash(need);
+  // List k holds the pairs whose slots start in the k-th 1/256th of the table; within a list they
+  // are in the order added, so a repeated pair's later rank is inserted last.
+  for (auto& list : pending_) {
+    for (const Slot& s : list) insert(s);
+    std::vector<Slot>().swap(list);  // built: give the memory back
+  }
+  n_pending_ = 0;
 }
 
 static Status merge_error(const MergeTable::MergeText& merge, uint32_t rank, bool left_ok, bool right_ok) {
@@ -42,38 +57,44 @@ static Status merge_error(const MergeTable::MergeText& merge, uint32_t rank, boo
 }
 
 Status MergeTable::add(std::span<const MergeText> merges, uint32_t first_rank, const Vocab& vocab) {
-  if (2 * (n_merges_ + merges.size()) > slots_.size()) reserve(std::max(n_merges_ + merges.size(), 2 * n_merges_));
-  constexpr size_t kBatch = 32;
-  std::array<std::string, kBatch> joined;  // left + right; reused, so no allocation after warm-up
-  std::array<std::array<uint32_t, 3>, kBatch> hashes;  // left, right, joined
-  std::array<uint64_t, kBatch> keys;
-  std::array<int32_t, kBatch> new_ids;
-  const size_t mask = slots_.size() - 1;
-  for (size_t base = 0; base < merges.size(); base += kBatch) {
-    const size_t n = std::min(kBatch, merges.size() - base);
-    for (size_t i = 0; i < n; ++i) {  // 1. hash, prefetch the vocab slots
-      const MergeText& m = merges[base + i];
-      joined[i].assign(m.first).append(m.second);
-      hashes[i] = {Vocab::hash(m.first), Vocab::hash(m.second), Vocab::hash(joined[i])};
-      for (uint32_t h : hashes[i]) vocab.prefetch_slot(h);
+  // A software pipeline over the merges, kDistance apart: hash merge i and prefetch its three vocab
+  // slots; prefetch the text of merge i - kDistance's long pieces; look up merge i - 2 kDistance
+  // and file it. Every vocab access is then issued well before it is needed, so the cache and TLB
+  // misses of many merges overlap.
+  constexpr size_t kDistance = 16;
+  constexpr size_t kRing = 64;  // > 2 kDistance (stage 1 must not overwrite what stage 3 reads), a power of two
+  struct Stage {
+    std::string joined;  // left + right; reused, so no allocation after warm-up
+    std::array<uint32_t, 3> hashes;  // left, right, joined
+  };
+  std::array<Stage, kRing> ring;
+  const size_t n = merges.size();
+  for (size_t i = 0; i < n + 2 * kDistance; ++i) {
+    if (i < n) {
+      Stage& st = ring[i % kRing];
+      const MergeText& m = merges[i];
+      st.joined.assign(m.first).append(m.second);
+      st.hashes = {Vocab::hash(m.first), Vocab::hash(m.second), Vocab::hash(st.joined)};
+      for (uint32_t h : st.hashes) vocab.prefetch_slot(h);
     }
-    for (size_t i = 0; i < n; ++i) {  // 2. prefetch the piece text the slots point at
-      for (uint32_t h : hashes[i]) vocab.prefetch_piece(h);
+    if (i >= kDistance && i - kDistance < n) {
+      const size_t j = i - kDistance;
+      const Stage& st = ring[j % kRing];
+      vocab.prefetch_piece(merges[j].first, st.hashes[0]);
+      vocab.prefetch_piece(merges[j].second, st.hashes[1]);
+      vocab.prefetch_piece(st.joined, st.hashes[2]);
     }
-    for (size_t i = 0; i < n; ++i) {  // 3. look up, prefetch the pair slot
-      const MergeText& m = merges[base + i];
-      const auto l = vocab.find(m.first, hashes[i][0]);
-      const auto r = vocab.find(m.second, hashes[i][1]);
-      const auto merged = vocab.find(joined[i], hashes[i][2]);
-      if (!l || !r || !merged) {
-        return merge_error(m, first_rank + static_cast<uint32_t>(base + i), l.has_value(), r.has_value());
-      }
-      keys[i] = pair_key(*l, *r);
-      new_ids[i] = *merged;
-      __builtin_prefetch(&slots_[slot_of(keys[i], mask)]);
-    }
-    for (size_t i = 0; i < n; ++i) {  // 4. insert
-      insert(keys[i], Merge{first_rank + static_cast<uint32_t>(base + i), new_ids[i]});
+    if (i >= 2 * kDistance) {
+      const size_t j = i - 2 * kDistance;
+      const Stage& st = ring[j % kRing];
+      const MergeText& m = merges[j];
+      const auto l = vocab.find(m.first, st.hashes[0]);
+      const auto r = vocab.find(m.second, st.hashes[1]);
+      const auto merged = vocab.find(st.joined, st.hashes[2]);
+      if (!l || !r || !merged) return merge_error(m, first_rank + static_cast<uint32_t>(j), l.has_value(), r.has_value());
+      const uint64_t key = pair_key(*l, *r);
+      pending_[pair_hash(key) >> (64 - kListBits)].push_back(Slot{key, Merge{first_rank + static_cast<uint32_t>(j), *merged}});
+      ++n_pending_;
     }
   }
   return ok_status();

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -106,6 +107,25 @@ Status Scanner::scan_vocab(od::object vocab) {
   size_t n = 0;
   if (auto err = vocab.count_fields().get(n)) return json_error("model.vocab", err);
   vocab_.reserve(n, 16 * n);
+  // Entries are added 64 at a time, their hash slots prefetched as they are read, so the cache and
+  // TLB misses of the random slot writes overlap instead of stalling one by one.
+  struct Pending {
+    int32_t id;
+    uint32_t hash;
+    std::string_view piece;
+  };
+  std::array<Pending, 64> pending;
+  size_t n_pending = 0;
+  const auto flush = [&]() -> Status {
+    for (size_t i = 0; i < n_pending; ++i) {
+      const Pending& p = pending[i];
+      if (!vocab_.add(p.id, p.piece, p.hash)) {
+        return error("model.vocab[\"" + std::string(p.piece) + "\"]", "id " + std::to_string(p.id) + " or the token is repeated");
+      }
+    }
+    n_pending = 0;
+    return ok_status();
+  };
   for (auto member : vocab) {
     od::field field;
     if (auto err = std::move(member).get(field)) return json_error("model.vocab", err);
@@ -113,13 +133,15 @@ Status Scanner::scan_vocab(od::object vocab) {
     if (auto err = key_of(field, piece, raw)) return json_error("model.vocab", err);
     int64_t id = -1;
     if (field.value().get_int64().get(id) != simdjson::SUCCESS || id < 0 || id > INT32_MAX) {
+      G3_TRY(flush());  // an earlier entry's error comes first
       return error("model.vocab[\"" + std::string(piece) + "\"]", "expected a non-negative integer id");
     }
-    if (!vocab_.add(static_cast<int32_t>(id), piece)) {
-      return error("model.vocab[\"" + std::string(piece) + "\"]", "id " + std::to_string(id) + " or the token is repeated");
-    }
+    const uint32_t hash = Vocab::hash(piece);
+    vocab_.prefetch_slot(hash);
+    pending[n_pending++] = Pending{static_cast<int32_t>(id), hash, piece};
+    if (n_pending == pending.size()) G3_TRY(flush());
   }
-  return ok_status();
+  return flush();
 }
 
 Status Scanner::flush_merges() {
