@@ -136,7 +136,7 @@ ordered_json chat_template_json(const Tokenizer& tok) {
 // Bytes of KV a sequence holds. Full layers keep every position; the paged cache keeps a sliding
 // layer's blocks only while a future query can read them, i.e. about the last `sliding_window`
 // positions (docs/ARCHITECTURE.md "KV cache memory").
-ordered_json kv_json(const ModelConfig& c) {
+ordered_json kv_json(const ModelConfig& c, const KvBudget& budget) {
   // Ask the cache itself what one position of one layer costs (K + V, in its storage dtype).
   KvGeometry one;
   one.block_size = 1;
@@ -150,13 +150,12 @@ ordered_json kv_json(const ModelConfig& c) {
   const int64_t window = n_sliding > 0 ? std::min<int64_t>(c.sliding_window, ctx) : 0;
   const int64_t at_context = full * ctx + sliding * window;
 
-  // What `gemma3 serve` reserves with its defaults (context-sized full pool, 64 running, 512-token
-  // steps): plan_kv_geometry is the same function serve calls.
-  KvBudget budget;
-  budget.tokens = ctx;
+  // What `gemma3 serve` with the same KV options reserves: plan_kv_geometry is the function serve
+  // calls, and a request's context is bounded by the full pool as in serve.
   const KvGeometry g = plan_kv_geometry(c, budget);
   const int64_t serve_bytes = (static_cast<int64_t>(g.n_full_blocks) * full + static_cast<int64_t>(g.n_sliding_blocks) * sliding) *
                               g.block_size;
+  const int64_t pool_tokens = static_cast<int64_t>(g.n_full_blocks) * g.block_size;
   return ordered_json{
       {"bytes_per_position_per_layer", per_layer},
       {"full_layers", n_full},
@@ -167,10 +166,17 @@ ordered_json kv_json(const ModelConfig& c) {
       {"sliding_positions_kept", window},
       {"sequence_bytes_at_context", at_context},
       {"average_bytes_per_token_at_context", ctx > 0 ? at_context / ctx : 0},
-      {"serve_default_pools", {{"block_size", g.block_size},
-                               {"full_blocks", g.n_full_blocks},
-                               {"sliding_blocks", g.n_sliding_blocks},
-                               {"bytes", serve_bytes}}}};
+      {"serve_pools", {{"budget_bytes", budget.bytes},
+                       {"budget_tokens", budget.tokens},
+                       {"max_running", budget.max_running},
+                       {"max_batch_tokens", budget.max_batch_tokens},
+                       {"block_size", g.block_size},
+                       {"full_blocks", g.n_full_blocks},
+                       {"sliding_blocks", g.n_sliding_blocks},
+                       {"bytes", serve_bytes},
+                       {"full_pool_tokens", pool_tokens},
+                       {"request_context", std::min(ctx, pool_tokens)},
+                       {"full_context_sequences", ctx > 0 ? pool_tokens / ctx : 0}}}};
 }
 
 ordered_json cpu_json() {
@@ -191,7 +197,7 @@ ordered_json cpu_json() {
                       {"flags", flags}};
 }
 
-Result<ordered_json> collect(const LoadedCheckpoint& ckpt) {
+Result<ordered_json> collect(const LoadedCheckpoint& ckpt, const KvBudget& budget) {
   const ModelConfig& c = ckpt.model->config;
   ordered_json info;
   info["path"] = ckpt.dir.string();
@@ -230,9 +236,37 @@ Result<ordered_json> collect(const LoadedCheckpoint& ckpt) {
   info["weights"] = std::move(weights).value();
   info["tokenizer"] = tokenizer_json(*ckpt.tokenizer, ckpt.generation);
   info["chat_template"] = chat_template_json(*ckpt.tokenizer);
-  info["kv_cache"] = kv_json(c);
+  info["kv_cache"] = kv_json(c, budget);
   info["cpu"] = cpu_json();
   return info;
+}
+
+// The KV options as gemma3 serve checks them (apps/cmd_serve.cc load_stack), before budget.tokens
+// gets its model-dependent default.
+Result<KvBudget> kv_budget_args(const Args& args) {
+  struct Range {
+    const char* name;
+    long long lo, hi;
+  };
+  static const Range kRanges[] = {{"kv-cache-mb", 0, 1 << 20}, {"kv-cache-tokens", 0, 1ll << 31},
+                                  {"max-running", 1, 4096}, {"max-batch-tokens", 16, 1 << 20}};
+  long long v[4];
+  for (int i = 0; i < 4; ++i) {
+    auto r = args.get_int(kRanges[i].name);
+    if (!r) return std::move(r).take_error();
+    if (*r < kRanges[i].lo || *r > kRanges[i].hi) {
+      return make_error(std::string("--") + kRanges[i].name + " must be between " + std::to_string(kRanges[i].lo) +
+                        " and " + std::to_string(kRanges[i].hi) + ", got " + std::to_string(*r));
+    }
+    v[i] = *r;
+  }
+  if (v[0] > 0 && v[1] > 0) return make_error("give --kv-cache-mb or --kv-cache-tokens, not both");
+  KvBudget b;
+  b.bytes = v[0] * (1ll << 20);
+  b.tokens = v[1];
+  b.max_running = static_cast<int32_t>(v[2]);
+  b.max_batch_tokens = static_cast<int32_t>(v[3]);
+  return b;
 }
 
 // "1,234,567"
@@ -304,10 +338,13 @@ void print_text(const ordered_json& info) {
               grouped(info["context_length"].get<int64_t>()).c_str(),
               mib(kv["sequence_bytes_at_context"].get<int64_t>()).c_str(),
               grouped(kv["average_bytes_per_token_at_context"].get<int64_t>()).c_str());
-  const auto& pools = kv["serve_default_pools"];
-  std::printf("  serve       default pools: %d full + %d sliding blocks of %d = %s (size with --kv-cache-mb)\n",
-              pools["full_blocks"].get<int>(), pools["sliding_blocks"].get<int>(), pools["block_size"].get<int>(),
-              mib(pools["bytes"].get<int64_t>()).c_str());
+  const auto& pools = kv["serve_pools"];
+  std::printf("  serve       (max-running %d, %d-token steps) pools of %d full + %d sliding blocks of %d = %s; the full "
+              "pool holds %s tokens for all sequences together (%s at the full context)\n",
+              pools["max_running"].get<int>(), pools["max_batch_tokens"].get<int>(), pools["full_blocks"].get<int>(),
+              pools["sliding_blocks"].get<int>(), pools["block_size"].get<int>(), mib(pools["bytes"].get<int64_t>()).c_str(),
+              grouped(pools["full_pool_tokens"].get<int64_t>()).c_str(),
+              grouped(pools["full_context_sequences"].get<int64_t>()).c_str());
   std::string flags;
   for (const auto& [name, on] : cpu["flags"].items()) {
     if (on.get<bool>()) flags += (flags.empty() ? "" : " ") + name;
@@ -320,7 +357,12 @@ void print_text(const ordered_json& info) {
 int run(int argc, char** argv) {
   Args args("info", "Print what a checkpoint loads as: config, parameters, dtypes, tokenizer, template, KV bytes, CPU.");
   add_model_options(args);
-  args.flag("json", "print one JSON object instead of text");
+  // serve's KV options, with its defaults: info then shows the pools that serve would allocate.
+  args.option("kv-cache-mb", "", "as gemma3 serve: KV memory budget in MiB (0: use --kv-cache-tokens)", "0")
+      .option("kv-cache-tokens", "", "as gemma3 serve: full-pool positions (0: the model's context)", "0")
+      .option("max-running", "", "as gemma3 serve: sequences decoded together", "64")
+      .option("max-batch-tokens", "", "as gemma3 serve: tokens per engine step", "512")
+      .flag("json", "print one JSON object instead of text");
   if (Status s = args.parse(argc, argv); !s.ok()) {
     std::fprintf(stderr, "gemma3 info: %s\n\n%s", s.error().c_str(), args.usage().c_str());
     return 2;
@@ -329,12 +371,20 @@ int run(int argc, char** argv) {
     std::printf("%s", args.usage().c_str());
     return 0;
   }
+  auto budget_args = kv_budget_args(args);
+  if (!budget_args) {
+    std::fprintf(stderr, "gemma3 info: %s\n", budget_args.error().c_str());
+    return 2;
+  }
   auto ckpt = load_checkpoint(args);
   if (!ckpt) {
     std::fprintf(stderr, "gemma3 info: %s\n", ckpt.error().c_str());
     return 1;
   }
-  auto info = collect(*ckpt);
+  KvBudget budget = *budget_args;
+  // As serve: without a byte budget or a token count, the full pool holds one full context.
+  if (budget.tokens == 0 && budget.bytes == 0) budget.tokens = ckpt->model->config.max_position_embeddings;
+  auto info = collect(*ckpt, budget);
   if (!info) {
     std::fprintf(stderr, "gemma3 info: %s\n", info.error().c_str());
     return 1;

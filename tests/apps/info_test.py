@@ -12,6 +12,7 @@ Usage: info_test.py GEMMA3_BIN PRESET WORKDIR
 """
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -20,6 +21,12 @@ import tempfile
 # The published size of google/gemma-3-270m (tied embedding counted once).
 KNOWN_PARAMETERS = {"270m": 268_098_176}
 DTYPE_BYTES = {"BF16": 2, "F16": 2, "F32": 4}
+
+# Extra serve KV options whose pools are compared with a live `gemma3 serve` ([] = the defaults).
+SERVE_OPTIONS = {
+    "tiny": [[], ["--kv-cache-mb", "16"], ["--kv-cache-tokens", "1000", "--max-running", "4"]],
+    "270m": [[], ["--kv-cache-mb", "512"]],
+}
 
 failures = []
 
@@ -73,6 +80,28 @@ def fnv1a64(text):
     for byte in text.encode("utf-8"):
         h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
     return f"{h:016x}"
+
+
+def serve_pools(binary, ckpt, opts):
+    """[full blocks, sliding blocks, block size, context] from `gemma3 serve`'s ready line."""
+    proc = subprocess.Popen([binary, "serve", "-m", ckpt, "--port", "0", "-t", "1", "--quiet", *opts],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in proc.stderr:
+            lines.append(line)
+            m = re.search(r"ready: context (\d+) tokens, KV pools (\d+) full \+ (\d+) sliding blocks of (\d+)", line)
+            if m:
+                ctx, full, sliding, block = map(int, m.groups())
+                return [full, sliding, block, ctx]
+        sys.exit("gemma3 serve never got ready:\n" + "".join(lines))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def cpu_flags():
@@ -159,10 +188,27 @@ def main():
     ctx, window = c["max_position_embeddings"], min(c["sliding_window"], c["max_position_embeddings"])
     at_ctx = n_full * per_layer * ctx + n_sliding * per_layer * window
     expect_eq(kv["sequence_bytes_at_context"], at_ctx, "KV bytes of a full-context sequence")
-    pools = kv["serve_default_pools"]
+    pools = kv["serve_pools"]
     expect_eq(pools["bytes"], (pools["full_blocks"] * n_full + pools["sliding_blocks"] * n_sliding) * per_layer *
               pools["block_size"], "serve default pool bytes")
     check(pools["full_blocks"] * pools["block_size"] >= ctx, "the default full pool holds the whole context")
+
+    # The pools info predicts for serve's KV options are the ones `gemma3 serve` really allocates.
+    for opts in SERVE_OPTIONS[preset]:
+        r = run([binary, "info", "-m", ckpt, "--json", *opts])
+        expect_eq(r.returncode, 0, f"info {opts}")
+        p = json.loads(r.stdout)["kv_cache"]["serve_pools"]
+        served = serve_pools(binary, ckpt, opts)
+        expect_eq([p["full_blocks"], p["sliding_blocks"], p["block_size"], p["request_context"]], served,
+                  f"pools for {opts}: info vs serve's start-up line")
+        if "--kv-cache-mb" in opts:
+            budget = int(opts[opts.index("--kv-cache-mb") + 1]) << 20
+            check(p["bytes"] <= budget, f"{opts}: {p['bytes']} B of pools exceed the budget")
+            block = (n_full + n_sliding) * per_layer * p["block_size"]
+            check(p["bytes"] > budget - block, f"{opts}: {p['bytes']} B leaves more than a block unused")
+        if "--kv-cache-tokens" in opts:
+            tokens = int(opts[opts.index("--kv-cache-tokens") + 1])
+            expect_eq(p["full_blocks"], -(-tokens // p["block_size"]), f"{opts}: full blocks")
     if preset == "270m":
         # docs/ARCHITECTURE.md "KV cache memory": 36,864 B/token naive; 6,144 on the 3 full layers.
         expect_eq([kv["naive_bytes_per_token"], kv["full_bytes_per_token"]], [36864, 6144], "270m KV numbers")
