@@ -20,6 +20,9 @@ class Progress {
  public:
   // `already`: bytes present before this run (a resumed download); the rate counts only new ones.
   Progress(std::string label, int64_t total, int64_t already, bool terminal);
+  ~Progress() { abandon(); }  // an error return never leaves a half-drawn bar line
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
   void set_done(int64_t done);  // cheap: redraws at most 10 times a second
   void finish();                // the final line
   void abandon();               // ends a bar line before an error message
