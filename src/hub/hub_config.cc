@@ -44,6 +44,8 @@ HubToken find_token() {
     file = p;
   } else if (std::string home = env("HF_HOME"); !home.empty()) {
     file = fs::path(home) / "token";
+  } else if (std::string xdg = env("XDG_CACHE_HOME"); !xdg.empty()) {
+    file = fs::path(xdg) / "huggingface" / "token";  // huggingface_hub's HF_HOME default under XDG
   } else {
     std::string user_home = env("HOME");
     file = fs::path(user_home.empty() ? "/root" : user_home) / ".cache" / "huggingface" / "token";

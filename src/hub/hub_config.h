@@ -21,8 +21,9 @@ struct HubToken {
   bool empty() const { return value.empty(); }
 };
 
-// $HF_TOKEN, else the first token file that exists: $HF_TOKEN_PATH, else $HF_HOME/token, else
-// ~/.cache/huggingface/token. Surrounding whitespace is dropped (files end with a newline).
+// $HF_TOKEN, else the token file: $HF_TOKEN_PATH, else $HF_HOME/token, else
+// $XDG_CACHE_HOME/huggingface/token, else ~/.cache/huggingface/token (the first of these that is
+// set names the file; no token when it is absent). Surrounding whitespace is dropped.
 HubToken find_token();
 
 // "org/name" or "name": letters, digits, '-', '_', '.', not starting or ending with '-' or '.',

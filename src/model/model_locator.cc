@@ -45,6 +45,8 @@ void set_repo_resolver(RepoResolver resolver) { g_repo_resolver = resolver; }
 fs::path huggingface_hub_cache() {
   if (const char* v = env_or_null("HF_HUB_CACHE")) return v;
   if (const char* v = env_or_null("HF_HOME")) return fs::path(v) / "hub";
+  // huggingface_hub puts HF_HOME under $XDG_CACHE_HOME when that is set.
+  if (const char* v = env_or_null("XDG_CACHE_HOME")) return fs::path(v) / "huggingface" / "hub";
   const char* home = env_or_null("HOME");
   return fs::path(home ? home : "/root") / ".cache" / "huggingface" / "hub";
 }

@@ -11,7 +11,8 @@ namespace gemma3 {
 
 // Returns the checkpoint folder for the `-m` flag value. With an empty value, searches
 //   ./gemma-3-270m-it, ./gemma-3-270m,
-//   $HF_HUB_CACHE | $HF_HOME/hub | ~/.cache/huggingface/hub  / models--google--gemma-3-270m-it/snapshots/<rev>/
+//   $HF_HUB_CACHE | $HF_HOME/hub | $XDG_CACHE_HOME/huggingface/hub | ~/.cache/huggingface/hub
+//     / models--google--gemma-3-270m-it/snapshots/<rev>/
 //   (then models--google--gemma-3-270m)
 // and when none exists returns an error that explains how to get the (gated) weights.
 Result<std::filesystem::path> resolve_model_dir(const std::string& flag_value);

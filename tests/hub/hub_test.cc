@@ -13,6 +13,7 @@
 #include "hub/http_client.h"
 #include "hub/progress.h"
 #include "hub/pull.h"
+#include "model/model_locator.h"
 
 namespace gemma3::hub {
 namespace {
@@ -91,6 +92,7 @@ TEST(HubConfig, TokenPrecedence) {
   ScopedEnv hf_home("HF_HOME", (tmp.path / "hf").string());
   ScopedEnv token_path("HF_TOKEN_PATH", std::nullopt);
   ScopedEnv token("HF_TOKEN", std::nullopt);
+  ScopedEnv xdg("XDG_CACHE_HOME", std::nullopt);
   EXPECT_TRUE(find_token().empty());
 
   write(tmp.path / ".cache/huggingface/token", "hf_user\n");
@@ -98,6 +100,9 @@ TEST(HubConfig, TokenPrecedence) {
   {
     ScopedEnv no_hf_home("HF_HOME", std::nullopt);
     EXPECT_EQ(find_token().value, "hf_user");
+    write(tmp.path / "xdg/huggingface/token", "hf_xdg");
+    ScopedEnv xdg_set("XDG_CACHE_HOME", (tmp.path / "xdg").string());
+    EXPECT_EQ(find_token().value, "hf_xdg");
   }
   write(tmp.path / "hf/token", "  hf_home_token \n");
   EXPECT_EQ(find_token().value, "hf_home_token");
@@ -110,6 +115,21 @@ TEST(HubConfig, TokenPrecedence) {
     EXPECT_EQ(find_token().value, "hf_env");
     EXPECT_EQ(find_token().source, "HF_TOKEN");
   }
+}
+
+// The cache folder is model/model_locator's, shared with `-m` and the default model search.
+TEST(HubCache, CacheRootPrecedence) {
+  ScopedEnv home("HOME", "/home/u");
+  ScopedEnv xdg("XDG_CACHE_HOME", std::nullopt);
+  ScopedEnv hf_home("HF_HOME", std::nullopt);
+  ScopedEnv hub_cache("HF_HUB_CACHE", std::nullopt);
+  EXPECT_EQ(huggingface_hub_cache(), fs::path("/home/u/.cache/huggingface/hub"));
+  ScopedEnv xdg_set("XDG_CACHE_HOME", "/xdg");
+  EXPECT_EQ(huggingface_hub_cache(), fs::path("/xdg/huggingface/hub"));
+  ScopedEnv hf_home_set("HF_HOME", "/hf");
+  EXPECT_EQ(huggingface_hub_cache(), fs::path("/hf/hub"));
+  ScopedEnv hub_cache_set("HF_HUB_CACHE", "/cache");
+  EXPECT_EQ(huggingface_hub_cache(), fs::path("/cache"));
 }
 
 TEST(HubCache, LayoutNamesAndEtags) {

@@ -93,7 +93,7 @@ class Hub:
 
 
 def run(args, home, token=None, endpoint=None, extra_env=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and k != "XDG_CACHE_HOME"}
     env["HF_HOME"] = home
     env["HOME"] = os.path.join(home, "user-home")  # so ~/.cache/huggingface/token is ours
     if endpoint:
@@ -243,7 +243,7 @@ def check_auth_errors(hub):
         f.write("hf_noaccess")
     env = {"HF_HUB_CACHE": os.path.join(home, "other-hub")}
     p = subprocess.run([BIN, "pull", "acme/gated"], capture_output=True, text=True, timeout=60,
-                       env={**{k: v for k, v in os.environ.items() if not k.startswith("HF_")}, "HOME": user_home,
+                       env={**{k: v for k, v in os.environ.items() if not k.startswith("HF_") and k != "XDG_CACHE_HOME"}, "HOME": user_home,
                             "HF_ENDPOINT": hub.url, **env})
     expect(p.returncode == 1 and "403" in p.stderr and ".cache/huggingface/token" in p.stderr, p.stderr)
 
@@ -359,7 +359,7 @@ def check_progress_bar_on_terminal(hub):
     home = fresh_home("tty")
     hub.reset()
     master, slave = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and k != "XDG_CACHE_HOME"}
     env.update(HF_HOME=home, HF_ENDPOINT=hub.url)
     p = subprocess.Popen([BIN, "pull", "acme/sharded"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=slave)
@@ -392,7 +392,7 @@ def check_concurrent_pulls(hub):
     home = fresh_home("concurrent")
     hub.reset()
     hub.control(delay=0.2)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and k != "XDG_CACHE_HOME"}
     env.update(HF_HOME=home, HF_ENDPOINT=hub.url)
     procs = [subprocess.Popen([BIN, "pull", "acme/sharded"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
