@@ -63,10 +63,47 @@ std::vector<std::string> bound_tensor_names(const ModelConfig& c) {
   return names;
 }
 
-Result<ordered_json> weights_json(const Model& model) {
-  struct Tally {
-    int64_t tensors = 0, params = 0, bytes = 0;
+struct Tally {
+  int64_t tensors = 0, params = 0, bytes = 0;
+};
+
+// A model loaded without a safetensors store (another file format) still has its bound views:
+// they give every parameter and each matrix's dtype, but not the bytes as stored (null here).
+ordered_json weights_from_views(const Model& model) {
+  std::map<std::string, Tally> by_dtype;
+  int64_t params = 0;
+  auto add = [&](const std::string& dtype, int64_t n) {
+    Tally& t = by_dtype[dtype];
+    ++t.tensors;
+    t.params += n;
+    params += n;
   };
+  auto matrix = [&](const WeightView& v) { add(dtype_name(v.dtype), static_cast<int64_t>(v.rows * v.cols)); };
+  auto norm = [&](const std::vector<float>& v) { add("f32", static_cast<int64_t>(v.size())); };  // widened at load
+  const ModelWeights& w = model.weights;
+  matrix(w.embed_tokens);
+  if (w.lm_head.data != w.embed_tokens.data) matrix(w.lm_head);
+  norm(w.final_norm);
+  for (const LayerWeights& l : w.layers) {
+    for (const WeightView* v : {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj}) {
+      matrix(*v);
+    }
+    for (const auto* v : {&l.input_norm, &l.post_attention_norm, &l.pre_feedforward_norm, &l.post_feedforward_norm,
+                          &l.q_norm, &l.k_norm}) {
+      norm(*v);
+    }
+  }
+  ordered_json dtypes = ordered_json::object();
+  for (const auto& [name, t] : by_dtype) dtypes[name] = {{"tensors", t.tensors}, {"parameters", t.params}, {"bytes", nullptr}};
+  return ordered_json{{"parameters", params},
+                      {"bytes", nullptr},
+                      {"tensors_in_checkpoint", nullptr},
+                      {"dtypes", dtypes},
+                      {"tied_embeddings", w.lm_head.data == w.embed_tokens.data}};
+}
+
+Result<ordered_json> weights_json(const Model& model) {
+  if (!model.store) return weights_from_views(model);
   std::map<std::string, Tally> by_dtype;
   int64_t params = 0, bytes = 0;
   for (const std::string& name : bound_tensor_names(model.config)) {
@@ -80,6 +117,13 @@ Result<ordered_json> weights_json(const Model& model) {
     tally.bytes += static_cast<int64_t>(t->n_bytes);
     params += n;
     bytes += static_cast<int64_t>(t->n_bytes);
+  }
+  // The file's tensors and the views the forward pass reads must agree (this also keeps the views
+  // path above honest: it runs on every safetensors checkpoint).
+  const int64_t bound = weights_from_views(model)["parameters"].get<int64_t>();
+  if (bound != params) {
+    return make_error("info: the checkpoint's tensors hold " + std::to_string(params) + " parameters but the loaded views " +
+                      std::to_string(bound));
   }
   ordered_json dtypes = ordered_json::object();
   for (const auto& [name, t] : by_dtype) dtypes[name] = {{"tensors", t.tensors}, {"parameters", t.params}, {"bytes", t.bytes}};
@@ -310,11 +354,15 @@ void print_text(const ordered_json& info) {
               c["sliding_window"].get<int>(), c["rope_theta"].get<double>(), c["rope_local_base_freq"].get<double>(),
               c["query_pre_attn_scalar"].get<double>());
   std::printf("context       %s tokens\n", grouped(info["context_length"].get<int64_t>()).c_str());
+  const bool sized = !w["bytes"].is_null();
   std::printf("parameters    %s (%s)%s\n", grouped(w["parameters"].get<int64_t>()).c_str(),
-              mib(w["bytes"].get<int64_t>()).c_str(), w["tied_embeddings"].get<bool>() ? ", LM head tied to the embedding" : "");
+              sized ? mib(w["bytes"].get<int64_t>()).c_str() : "stored size not known for this format",
+              w["tied_embeddings"].get<bool>() ? ", LM head tied to the embedding" : "");
   for (const auto& [name, d] : w["dtypes"].items()) {
-    std::printf("  %-11s %s tensors, %s parameters, %s bytes\n", name.c_str(), grouped(d["tensors"].get<int64_t>()).c_str(),
-                grouped(d["parameters"].get<int64_t>()).c_str(), grouped(d["bytes"].get<int64_t>()).c_str());
+    std::printf("  %-11s %s tensors, %s parameters", name.c_str(), grouped(d["tensors"].get<int64_t>()).c_str(),
+                grouped(d["parameters"].get<int64_t>()).c_str());
+    if (sized) std::printf(", %s bytes", grouped(d["bytes"].get<int64_t>()).c_str());
+    std::printf("\n");
   }
   std::printf("tokenizer     %s ids (model embeds %s), %d special; bos %s, eos %s, pad %s\n",
               grouped(tok["vocab_size"].get<int64_t>()).c_str(), grouped(c["vocab_size"].get<int64_t>()).c_str(),
