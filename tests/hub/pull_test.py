@@ -190,10 +190,8 @@ def check_model_flag_from_cache(hub, home):
     rc, out, err = run(["generate", "-m", "acme/tiny", "-p", "hi", "-n", "3", "--temp", "0"], home, endpoint=dead)
     expect(rc == 0, err)
     expect("snapshots" in err and "loaded" in err, err)
-    rc, out, err = run(["tokenize", "-m", "acme/tiny"], home, endpoint=dead)  # every command's -m
-    expect(rc == 0 and out.strip() == "[]", f"tokenize -m acme/tiny: {rc} {out!r} {err}")
     # With a token, -m pulls first (a no-op here: nothing downloaded) and then runs.
-    # (bench from here on: it loads no tokenizer, which keeps this check fast under ASan)
+    # (bench from here on: it loads no tokenizer, whose 33 MB take seconds under ASan)
     hub.reset()
     rc, out, err = run(["bench", "-m", "acme/tiny", "-p", "4", "-n", "2"], home, endpoint=hub.url, token="hf_good")
     expect(rc == 0 and "already" not in err, err)
