@@ -43,7 +43,6 @@ std::string byte_piece(int b) {
 
 BpeModel::BpeModel(const Vocab* vocab, MergeTable merges, Options options)
     : vocab_(vocab), options_(std::move(options)), merges_(std::move(merges)) {
-  merges_.build();
   for (int c = 0; c < 128; ++c) {
     const char ch = static_cast<char>(c);
     ascii_ids_[c] = vocab_->find(std::string_view(&ch, 1)).value_or(-1);
@@ -51,21 +50,25 @@ BpeModel::BpeModel(const Vocab* vocab, MergeTable merges, Options options)
   for (int b = 0; b < 256; ++b) byte_ids_[b] = vocab_->find(byte_piece(b)).value_or(-1);
 
   // The last characters of merge lefts whose right starts with word_start: a cut after one of them
-  // is never safe (Gemma: only '>' and '▁').
+  // is never safe (Gemma: only '>' and '▁'). Collected while the merge table is built.
   const std::string& ws = options_.word_start;
-  if (ws.empty()) return;
-  std::vector<bool> starts_with_ws(static_cast<size_t>(vocab_->id_limit()));
-  for (int32_t id = 0; id < vocab_->id_limit(); ++id) starts_with_ws[id] = vocab_->piece(id).starts_with(ws);
-  merges_.for_each([&](int32_t left, int32_t right, const Merge&) {
+  std::vector<bool> starts_with_ws(ws.empty() ? 0 : static_cast<size_t>(vocab_->id_limit()));
+  for (size_t id = 0; id < starts_with_ws.size(); ++id) {
+    starts_with_ws[id] = vocab_->piece(static_cast<int32_t>(id)).starts_with(ws);
+  }
+  const auto note = [&](int32_t left, int32_t right) {
+    if (ws.empty() || !starts_with_ws[right]) return;
     const std::string_view piece = vocab_->piece(left);
-    if (!starts_with_ws[right] || piece.empty()) return;
+    if (piece.empty()) return;
     size_t begin = piece.size() - 1;
     while (begin > 0 && (static_cast<unsigned char>(piece[begin]) & 0xC0) == 0x80) --begin;
     const std::string_view last = piece.substr(begin);
     if (std::find(joins_word_start_.begin(), joins_word_start_.end(), last) == joins_word_start_.end()) {
       joins_word_start_.emplace_back(last);
     }
-  });
+  };
+  if (!ws.empty()) merges_.for_each([&](int32_t left, int32_t right, const Merge&) { note(left, right); });  // built before
+  merges_.build(note);
 }
 
 bool BpeModel::can_cut_before(std::string_view text, size_t pos) const {

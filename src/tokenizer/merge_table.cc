@@ -22,32 +22,26 @@ void MergeTable::reserve(size_t n) {
   for (auto& list : pending_) list.reserve(per_list + per_list / 8 + 16);  // the lists fill evenly
 }
 
-void MergeTable::insert(const Slot& slot) {
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = slot_of(slot.key);; i = (i + 1) & mask) {
-    if (slots_[i].key == slot.key) {
-      slots_[i].merge = slot.merge;  // a repeated pair: the later rank wins, as in HF's HashMap collect
-      return;
-    }
-    if (slots_[i].key == kEmpty) {
-      slots_[i] = slot;
-      ++n_merges_;
-      return;
-    }
-  }
+void MergeTable::make_room(size_t n_merges) {
+  const size_t need = std::bit_ceil(std::max<size_t>(2 * n_merges, pending_.size()));
+  if (slots_.size() < need) rehash(need);
 }
 
-void MergeTable::build() {
-  if (n_pending_ == 0) return;
-  const size_t need = std::bit_ceil(std::max<size_t>(2 * (n_merges_ + n_pending_), pending_.size()));
-  if (slots_.size() < need) rehash(need);
-  // List k holds the pairs whose slots start in the k-th 1/256th of the table; within a list they
-  // are in the order added, so a repeated pair's later rank is inserted last.
-  for (auto& list : pending_) {
-    for (const Slot& s : list) insert(s);
-    std::vector<Slot>().swap(list);  // built: give the memory back
+void MergeTable::absorb(MergeTable&& other) {
+  for (const Slot& s : other.slots_) {
+    if (s.key != kEmpty) pending_[pair_hash(s.key) >> (64 - kListBits)].push_back(s);
   }
-  n_pending_ = 0;
+  n_pending_ += other.n_merges_;
+  for (size_t k = 0; k < pending_.size(); ++k) {
+    auto& from = other.pending_[k];
+    if (pending_[k].empty()) {
+      pending_[k].swap(from);
+    } else {
+      pending_[k].insert(pending_[k].end(), from.begin(), from.end());
+    }
+  }
+  n_pending_ += other.n_pending_;
+  other = MergeTable();
 }
 
 static Status merge_error(const MergeTable::MergeText& merge, uint32_t rank, bool left_ok, bool right_ok) {

@@ -39,9 +39,31 @@ class MergeTable {
   // apart are in flight together, so their cache misses overlap.
   Status add(std::span<const MergeText> merges, uint32_t first_rank, const Vocab& vocab);
 
-  // Inserts everything added since the last build() into the table; find() sees only what was
-  // built. A repeated pair keeps the later rank (HF collects the merges into a HashMap).
-  void build();
+  // Takes over what `other` added or built (merges of other ranks, e.g. resolved on another
+  // thread); it is built with the next build().
+  void absorb(MergeTable&& other);
+
+  // Inserts everything added since the last build() into the table, calling visit(left, right)
+  // for each of those pairs (so a caller that needs to see every pair once does not read the
+  // table again); find() sees only what was built. A repeated pair keeps the higher rank, i.e.
+  // the later one, as HF's HashMap collect does; so the order of adds does not matter.
+  template <typename F>
+  void build(F&& visit) {
+    if (n_pending_ == 0) return;
+    make_room(n_merges_ + n_pending_);
+    // List k holds the pairs whose slots start in the k-th 1/256th of the table.
+    for (auto& list : pending_) {
+      for (const Slot& s : list) {
+        insert(s);
+        visit(static_cast<int32_t>(s.key >> 32), static_cast<int32_t>(s.key & 0xFFFFFFFFu));
+      }
+      std::vector<Slot>().swap(list);  // built: give the memory back
+    }
+    n_pending_ = 0;
+  }
+  void build() {
+    build([](int32_t, int32_t) {});
+  }
 
   const Merge* find(int32_t left, int32_t right) const {
     if (slots_.empty()) return nullptr;
@@ -76,7 +98,21 @@ class MergeTable {
   // Fibonacci hashing: the top bits of the hash pick the slot, so the top kListBits pick the list
   // and the region of the table at every table size.
   size_t slot_of(uint64_t key) const { return static_cast<size_t>(pair_hash(key) >> shift_); }
-  void insert(const Slot& slot);
+  void insert(const Slot& slot) {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = slot_of(slot.key);; i = (i + 1) & mask) {
+      if (slots_[i].key == slot.key) {  // a repeated pair: the later rank wins, as in HF's HashMap collect
+        if (slot.merge.rank > slots_[i].merge.rank) slots_[i].merge = slot.merge;
+        return;
+      }
+      if (slots_[i].key == kEmpty) {
+        slots_[i] = slot;
+        ++n_merges_;
+        return;
+      }
+    }
+  }
+  void make_room(size_t n_merges);  // grows the table to hold n_merges at load <= 1/2
   void rehash(size_t n_slots);
 
   std::vector<Slot> slots_;  // [power of two >= 256], load <= 1/2

@@ -4,7 +4,8 @@
 
 #include <array>
 #include <optional>
-#include <vector>
+
+#include "tokenizer/merge_resolver.h"
 
 namespace gemma3 {
 
@@ -49,15 +50,13 @@ class Scanner {
   Status scan_model(od::object model, std::string& rest);
   Status scan_vocab(od::object vocab);
   Status scan_merges(od::array merges);
-  Status flush_merges();
+  Status parse_merge(od::value& merge, uint32_t index, std::string_view& left, std::string_view& right) const;
 
   std::string_view json_;
   size_t capacity_;
   const std::string& file_;
   Vocab& vocab_;
   MergeTable& merges_;
-  std::vector<MergeTable::MergeText> batch_;  // merges not yet added
-  uint32_t n_added_ = 0;                      // merges added so far: the rank of batch_[0]
   TokenizerJsonScan out_;
 };
 
@@ -144,48 +143,56 @@ Status Scanner::scan_vocab(od::object vocab) {
   return flush();
 }
 
-Status Scanner::flush_merges() {
-  if (auto status = merges_.add(batch_, n_added_, vocab_); !status) return error("model.merges", status.error());
-  n_added_ += static_cast<uint32_t>(batch_.size());
-  batch_.clear();
+Status Scanner::parse_merge(od::value& merge, uint32_t index, std::string_view& left, std::string_view& right) const {
+  const auto path = [&] { return "model.merges[" + std::to_string(index) + "]"; };
+  std::string_view both;
+  const simdjson::error_code as_string = string_value(merge, both);
+  if (as_string && as_string != simdjson::INCORRECT_TYPE) return json_error(path(), as_string);
+  if (!as_string) {  // the pre-0.20 format "left right"
+    const size_t space = both.find(' ');
+    if (space == std::string_view::npos) return error(path(), "expected \"left right\"");
+    left = both.substr(0, space);
+    right = both.substr(space + 1);
+    return ok_status();
+  }
+  const auto expected_pair = [&] { return error(path(), "expected [\"left\", \"right\"]"); };
+  od::array pair;
+  if (merge.get_array().get(pair) != simdjson::SUCCESS) return expected_pair();
+  size_t k = 0;
+  for (auto part : pair) {
+    od::value v;
+    if (k >= 2 || std::move(part).get(v) != simdjson::SUCCESS) return expected_pair();
+    if (string_value(v, k == 0 ? left : right) != simdjson::SUCCESS) return expected_pair();
+    ++k;
+  }
+  if (k != 2) return expected_pair();
   return ok_status();
 }
 
 Status Scanner::scan_merges(od::array merges) {
   size_t n = 0;
   if (auto err = merges.count_elements().get(n)) return json_error("model.merges", err);
-  merges_.reserve(n);
-  constexpr size_t kBatch = 4096;  // merge texts held before they are looked up (64 KB)
-  batch_.reserve(kBatch);
+  MergeResolver resolver(vocab_, n);
+  // A merge that does not parse fails the load, unless a lower merge is not in the vocab: that
+  // one is reported, as if the merges were checked one by one.
+  const auto fail = [&](Error parse_error) -> Status {
+    auto resolved = resolver.finish();
+    if (!resolved) return error("model.merges", resolved.error());
+    return parse_error;
+  };
   for (auto element : merges) {
-    const auto path = [&] { return "model.merges[" + std::to_string(n_added_ + batch_.size()) + "]"; };
     od::value merge;
-    if (auto err = std::move(element).get(merge)) return json_error(path(), err);
-    std::string_view left, right, both;
-    const simdjson::error_code as_string = string_value(merge, both);
-    if (as_string && as_string != simdjson::INCORRECT_TYPE) return json_error(path(), as_string);
-    if (!as_string) {  // the pre-0.20 format "left right"
-      const size_t space = both.find(' ');
-      if (space == std::string_view::npos) return error(path(), "expected \"left right\"");
-      left = both.substr(0, space);
-      right = both.substr(space + 1);
-    } else {
-      const auto expected_pair = [&] { return error(path(), "expected [\"left\", \"right\"]"); };
-      od::array pair;
-      if (merge.get_array().get(pair) != simdjson::SUCCESS) return expected_pair();
-      size_t k = 0;
-      for (auto part : pair) {
-        od::value v;
-        if (k >= 2 || std::move(part).get(v) != simdjson::SUCCESS) return expected_pair();
-        if (string_value(v, k == 0 ? left : right) != simdjson::SUCCESS) return expected_pair();
-        ++k;
-      }
-      if (k != 2) return expected_pair();
+    if (auto err = std::move(element).get(merge)) {
+      return fail(json_error("model.merges[" + std::to_string(resolver.n_pushed()) + "]", err));
     }
-    batch_.emplace_back(left, right);
-    if (batch_.size() == kBatch) G3_TRY(flush_merges());
+    std::string_view left, right;
+    if (auto status = parse_merge(merge, resolver.n_pushed(), left, right); !status) return fail(std::move(status).take_error());
+    resolver.push(left, right);
   }
-  return flush_merges();
+  auto resolved = resolver.finish();
+  if (!resolved) return error("model.merges", resolved.error());
+  merges_ = std::move(resolved).value();
+  return ok_status();
 }
 
 Status Scanner::scan_model(od::object model, std::string& rest) {
