@@ -5,13 +5,13 @@
 //
 //   build-ops/bench/matmul_bench --benchmark_filter='lm_head'   (args: isa, shape, n_rows, threads)
 #include <benchmark/benchmark.h>
-#include <omp.h>
 
 #include <cstdint>
 #include <random>
 #include <vector>
 
 #include "ops/cpu_features.h"
+#include "ops/machine_probe.h"
 #include "ops/matmul.h"
 #include "ops/parallel.h"
 #include "ops/vector_ops.h"
@@ -91,26 +91,15 @@ void matmul_args(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_Matmul)->Apply(matmul_args)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-// Streaming read of a 512 MiB buffer (far beyond the caches), split across threads; the kernel is
-// the vectorised max_value, which issues loads as fast as the core can.
+// The machine's limits, as `gemma3 bench` measures them (ops/machine_probe.h).
 void BM_StreamRead(benchmark::State& state) {
-  const size_t n = size_t{128} << 20;  // floats
-  static std::vector<float> buf(n, 1.0f);
-  const int threads = static_cast<int>(state.range(0));
-  for (auto _ : state) {
-    float m = 0;
-#pragma omp parallel num_threads(threads) reduction(max : m)
-    {
-      const size_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-      const size_t begin = n * t / nt, end = n * (t + 1) / nt;
-      m = max_value(buf.data() + begin, end - begin);
-    }
-    benchmark::DoNotOptimize(m);
-  }
-  state.counters["GB/s"] =
-      benchmark::Counter(n * sizeof(float) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  for (auto _ : state) state.counters["GB/s"] = probe_read_gb_s(static_cast<int>(state.range(0)), 512);
 }
-BENCHMARK(BM_StreamRead)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+void BM_FmaPeak(benchmark::State& state) {
+  for (auto _ : state) state.counters["GFLOP/s"] = probe_fma_gflop_s(static_cast<int>(state.range(0)));
+}
+BENCHMARK(BM_FmaPeak)->Arg(1)->Arg(2)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StreamRead)->Arg(1)->Arg(2)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace gemma3

@@ -1,9 +1,11 @@
 #include "model/forward.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "ops/matmul.h"
+#include "ops/thread_pool.h"
 #include "ops/vector_ops.h"
 #include "util/check.h"
 
@@ -155,8 +157,10 @@ void ForwardPass::attention(std::span<const BatchItem> items, int32_t layer, KvC
   const bool softcap = c.attn_logit_softcapping.has_value();
   const float cap = softcap ? static_cast<float>(*c.attn_logit_softcapping) : 1.0f;
 
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t task = 0; task < n_tasks; ++task) {
+  // (token, head) tasks handed out dynamically: their cost grows with the position.
+  std::atomic<int64_t> next_task{0};
+  kernel_pool().run(num_threads(), [&](int, int) {
+   for (int64_t task; (task = next_task.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) {
     const size_t r = static_cast<size_t>(task / c.num_heads);
     const int32_t h = static_cast<int32_t>(task % c.num_heads);
     const BatchItem& item = items[token_item_[r]];
@@ -180,7 +184,8 @@ void ForwardPass::attention(std::span<const BatchItem> items, int32_t layer, KvC
       const float* v = cache.value(pool, pool_layer, block_of(item, p), p % bs) + kv_offset;
       axpy(scores[p - lo], v, out, hd);
     }
-  }
+   }
+  });
 }
 
 }  // namespace gemma3

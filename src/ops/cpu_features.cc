@@ -60,6 +60,36 @@ void set_active_isa(Isa isa) {
   g_active.store(static_cast<int>(cap(isa)), std::memory_order_relaxed);
 }
 
+namespace {
+bool env_set(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+}
+}  // namespace
+
+bool cpu_has_avx512_bf16() {
+  static const bool has = (__builtin_cpu_init(), __builtin_cpu_supports("avx512bf16")) && !env_set("GEMMA3_NO_BF16");
+  return has && active_isa() == Isa::kAvx512;
+}
+
+bool cpu_has_avx512_vnni() {
+  static const bool has = (__builtin_cpu_init(), __builtin_cpu_supports("avx512vnni")) && !env_set("GEMMA3_NO_VNNI");
+  return has && active_isa() == Isa::kAvx512;
+}
+
+const char* kernel_features() {
+  const bool bf16 = cpu_has_avx512_bf16(), vnni = cpu_has_avx512_vnni();
+  switch (active_isa()) {
+    case Isa::kAvx512:
+      return bf16 && vnni ? "avx512+bf16+vnni" : bf16 ? "avx512+bf16" : vnni ? "avx512+vnni" : "avx512";
+    case Isa::kAvx2:
+      return "avx2+fma+f16c";
+    case Isa::kScalar:
+      break;
+  }
+  return "scalar";
+}
+
 const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::kScalar:

@@ -1,5 +1,6 @@
 #include "ops/dtype.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -26,8 +27,30 @@ size_t dtype_size(DType dtype) {
       return 2;
     case DType::kF32:
       return 4;
+    case DType::kQ8_0:
+    case DType::kQ4_0:
+      return 0;
   }
   return 0;
+}
+
+bool dtype_is_quantized(DType dtype) { return dtype == DType::kQ8_0 || dtype == DType::kQ4_0; }
+
+size_t dtype_block_elems(DType dtype) { return dtype_is_quantized(dtype) ? kQuantBlock : 1; }
+
+size_t dtype_block_bytes(DType dtype) {
+  switch (dtype) {
+    case DType::kQ8_0:
+      return sizeof(BlockQ8_0);
+    case DType::kQ4_0:
+      return sizeof(BlockQ4_0);
+    default:
+      return dtype_size(dtype);
+  }
+}
+
+size_t dtype_row_bytes(DType dtype, size_t cols) {
+  return cols / dtype_block_elems(dtype) * dtype_block_bytes(dtype);
 }
 
 const char* dtype_name(DType dtype) {
@@ -38,6 +61,10 @@ const char* dtype_name(DType dtype) {
       return "f16";
     case DType::kF32:
       return "f32";
+    case DType::kQ8_0:
+      return "q8_0";
+    case DType::kQ4_0:
+      return "q4_0";
   }
   return "?";
 }
@@ -103,6 +130,63 @@ void row_to_f32(const WeightView& w, size_t row, float* out) {
       const float* src = static_cast<const float*>(w.data) + row * n;
       std::memcpy(out, src, n * sizeof(float));
       return;
+    }
+    case DType::kQ8_0: {
+      const auto* blocks = reinterpret_cast<const BlockQ8_0*>(static_cast<const char*>(w.data) +
+                                                              row * dtype_row_bytes(w.dtype, n));
+      for (size_t b = 0; b < n / kQuantBlock; ++b) {
+        const float d = f16_to_f32(blocks[b].d);
+        for (size_t i = 0; i < kQuantBlock; ++i) out[b * kQuantBlock + i] = d * static_cast<float>(blocks[b].qs[i]);
+      }
+      return;
+    }
+    case DType::kQ4_0: {
+      const auto* blocks = reinterpret_cast<const BlockQ4_0*>(static_cast<const char*>(w.data) +
+                                                              row * dtype_row_bytes(w.dtype, n));
+      for (size_t b = 0; b < n / kQuantBlock; ++b) {
+        const float d = f16_to_f32(blocks[b].d);
+        float* o = out + b * kQuantBlock;
+        for (size_t i = 0; i < kQuantBlock / 2; ++i) {
+          o[i] = d * static_cast<float>((blocks[b].qs[i] & 0x0f) - 8);
+          o[i + kQuantBlock / 2] = d * static_cast<float>((blocks[b].qs[i] >> 4) - 8);
+        }
+      }
+      return;
+    }
+  }
+}
+
+void quantize_row_q8_0(const float* x, size_t n, BlockQ8_0* out) {
+  for (size_t b = 0; b < n / kQuantBlock; ++b) {
+    const float* xb = x + b * kQuantBlock;
+    float amax = 0.0f;
+    for (size_t i = 0; i < kQuantBlock; ++i) amax = std::max(amax, std::fabs(xb[i]));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    out[b].d = f32_to_f16(d);
+    for (size_t i = 0; i < kQuantBlock; ++i) out[b].qs[i] = static_cast<int8_t>(std::roundf(xb[i] * id));
+  }
+}
+
+void quantize_row_q4_0(const float* x, size_t n, BlockQ4_0* out) {
+  for (size_t b = 0; b < n / kQuantBlock; ++b) {
+    const float* xb = x + b * kQuantBlock;
+    // The element of largest magnitude, sign kept, maps to -8 (GGML's choice: the full range of
+    // the signed nibble is used on the side of the extreme value).
+    float amax = 0.0f, max = 0.0f;
+    for (size_t i = 0; i < kQuantBlock; ++i) {
+      if (amax < std::fabs(xb[i])) {
+        amax = std::fabs(xb[i]);
+        max = xb[i];
+      }
+    }
+    const float d = max / -8.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    out[b].d = f32_to_f16(d);
+    for (size_t i = 0; i < kQuantBlock / 2; ++i) {
+      const int lo = std::min(15, static_cast<int>(static_cast<int8_t>(xb[i] * id + 8.5f)));
+      const int hi = std::min(15, static_cast<int>(static_cast<int8_t>(xb[i + kQuantBlock / 2] * id + 8.5f)));
+      out[b].qs[i] = static_cast<uint8_t>(lo | (hi << 4));
     }
   }
 }

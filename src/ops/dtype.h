@@ -7,10 +7,32 @@
 
 namespace gemma3 {
 
-enum class DType { kBF16, kF16, kF32 };
+// kQ8_0 / kQ4_0 are block-quantized with GGML's exact block layout (so GGUF tensors are read in
+// place): each row is cut into blocks of 32 consecutive elements, each block stores an f16 scale d.
+//   Q8_0 (34 bytes): d, then int8 q[32];            element i = d · q[i]
+//   Q4_0 (18 bytes): d, then 16 bytes of nibbles;   element i < 16 = d · (low nibble of byte i − 8),
+//                                                   element i + 16 = d · (high nibble of byte i − 8)
+enum class DType { kBF16, kF16, kF32, kQ8_0, kQ4_0 };
 
-size_t dtype_size(DType dtype);       // bytes per element
-const char* dtype_name(DType dtype);  // "bf16", "f16", "f32"
+constexpr size_t kQuantBlock = 32;  // elements per Q8_0 / Q4_0 block
+struct BlockQ8_0 {
+  uint16_t d;  // f16 scale
+  int8_t qs[kQuantBlock];
+};
+struct BlockQ4_0 {
+  uint16_t d;  // f16 scale
+  uint8_t qs[kQuantBlock / 2];
+};
+static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18, "GGML block layouts");
+
+bool dtype_is_quantized(DType dtype);     // Q8_0, Q4_0
+size_t dtype_block_elems(DType dtype);    // 1, or 32 for the block-quantized types
+size_t dtype_block_bytes(DType dtype);    // bytes per block (per element for the plain types)
+// Bytes of a row of `cols` elements; cols must be a multiple of dtype_block_elems (checked by the
+// loaders, which reject other shapes with an error).
+size_t dtype_row_bytes(DType dtype, size_t cols);
+size_t dtype_size(DType dtype);       // bytes per element of the plain types (0 for quantized)
+const char* dtype_name(DType dtype);  // "bf16", "f16", "f32", "q8_0", "q4_0"
 
 // bf16 is the top half of an f32: widening is a 16-bit shift (exact).
 inline float bf16_to_f32(uint16_t bits) {
@@ -36,7 +58,14 @@ struct WeightView {
   size_t cols;
 };
 
-// out (cols,) = w[row] widened to f32 (exact). Used for the embedding lookup.
+// out (cols,) = w[row] widened to f32 (exact; dequantized for Q8_0 / Q4_0). Used for the embedding
+// lookup and by the scalar oracles.
 void row_to_f32(const WeightView& w, size_t row, float* out);
+
+// GGML's reference quantizers (quantize_row_q8_0_ref / quantize_row_q4_0_ref), bit for bit, so a
+// checkpoint quantized here equals the same weights quantized by llama.cpp.
+// x (n,) f32, n a multiple of 32 -> n / 32 blocks.
+void quantize_row_q8_0(const float* x, size_t n, BlockQ8_0* out);
+void quantize_row_q4_0(const float* x, size_t n, BlockQ4_0* out);
 
 }  // namespace gemma3

@@ -1,13 +1,12 @@
-// matmul(): picks the ISA kernel and splits output features across OpenMP threads.
+// matmul(): picks the ISA kernel and splits output features across the kernel thread pool.
 #include "ops/matmul.h"
-
-#include <omp.h>
 
 #include <algorithm>
 
 #include "ops/cpu_features.h"
 #include "ops/isa_kernels.h"
 #include "ops/parallel.h"
+#include "ops/thread_pool.h"
 
 namespace gemma3 {
 
@@ -50,14 +49,11 @@ void matmul(const float* x, size_t n_rows, const WeightView& w, float* y) {
   }
   // Equal contiguous slices (static split): with n_rows = 1 each thread streams the same number of
   // weight bytes. Which thread computes a feature does not change its value (see the contract).
-#pragma omp parallel num_threads(static_cast <int>(threads))
-  {
-    const size_t t = static_cast<size_t>(omp_get_thread_num());
-    const size_t nt = static_cast<size_t>(omp_get_num_threads());
+  kernel_pool().run(static_cast<int>(threads), [&](int t, int nt) {
     const size_t begin = std::min(w.rows, units * t / nt * kFeatureAlign);
     const size_t end = std::min(w.rows, units * (t + 1) / nt * kFeatureAlign);
     if (begin < end) fn(x, n_rows, w, begin, end, y);
-  }
+  });
 }
 
 }  // namespace gemma3

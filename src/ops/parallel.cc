@@ -1,6 +1,6 @@
 #include "ops/parallel.h"
 
-#include <omp.h>
+#include <sched.h>
 
 #include <atomic>
 
@@ -15,7 +15,12 @@ void set_num_threads(int n) { g_requested.store(n > 0 ? n : 0, std::memory_order
 int num_threads() {
   int n = g_requested.load(std::memory_order_relaxed);
   if (n > 0) return n;
-  static const int procs = omp_get_num_procs() > 0 ? omp_get_num_procs() : 1;
+  // The CPUs this process may run on (taskset / cgroup cpusets), not every CPU of the machine.
+  static const int procs = [] {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    return 1;
+  }();
   return procs;
 }
 

@@ -1,4 +1,4 @@
-// Thread count for the multi-threaded kernels (OpenMP underneath).
+// Thread count for the multi-threaded kernels (ops/thread_pool.h underneath).
 #pragma once
 
 namespace gemma3 {
