@@ -32,12 +32,13 @@ void MergeTable::absorb(MergeTable&& other) {
     if (s.key != kEmpty) pending_[pair_hash(s.key) >> (64 - kListBits)].push_back(s);
   }
   n_pending_ += other.n_merges_;
-  for (size_t k = 0; k < pending_.size(); ++k) {
-    auto& from = other.pending_[k];
-    if (pending_[k].empty()) {
-      pending_[k].swap(from);
-    } else {
-      pending_[k].insert(pending_[k].end(), from.begin(), from.end());
+  for (size_t k = 0; k < pending_.size(); ++k) {  // list by list: moved, not copied, where it can be
+    for (auto* from : {&other.pending_[k], &other.absorbed_[k]}) {
+      if (absorbed_[k].empty()) {
+        absorbed_[k].swap(*from);
+      } else {
+        absorbed_[k].insert(absorbed_[k].end(), from->begin(), from->end());
+      }
     }
   }
   n_pending_ += other.n_pending_;

@@ -52,12 +52,14 @@ class MergeTable {
     if (n_pending_ == 0) return;
     make_room(n_merges_ + n_pending_);
     // List k holds the pairs whose slots start in the k-th 1/256th of the table.
-    for (auto& list : pending_) {
-      for (const Slot& s : list) {
-        insert(s);
-        visit(static_cast<int32_t>(s.key >> 32), static_cast<int32_t>(s.key & 0xFFFFFFFFu));
+    for (size_t k = 0; k < pending_.size(); ++k) {
+      for (auto* list : {&pending_[k], &absorbed_[k]}) {
+        for (const Slot& s : *list) {
+          insert(s);
+          visit(static_cast<int32_t>(s.key >> 32), static_cast<int32_t>(s.key & 0xFFFFFFFFu));
+        }
+        std::vector<Slot>().swap(*list);  // built: give the memory back
       }
-      std::vector<Slot>().swap(list);  // built: give the memory back
     }
     n_pending_ = 0;
   }
@@ -118,7 +120,8 @@ class MergeTable {
   std::vector<Slot> slots_;  // [power of two >= 256], load <= 1/2
   int shift_ = 64;           // 64 - log2(slots_.size())
   size_t n_merges_ = 0;
-  std::array<std::vector<Slot>, size_t{1} << kListBits> pending_;  // added, not yet built, by top hash bits
+  std::array<std::vector<Slot>, size_t{1} << kListBits> pending_;   // added, not yet built, by top hash bits
+  std::array<std::vector<Slot>, size_t{1} << kListBits> absorbed_;  // the same, taken from other tables
   size_t n_pending_ = 0;
 };
 
