@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/model_locator.h"
+#include "model/weight_convert.h"
 #include "ops/cpu_features.h"
 #include "ops/parallel.h"
 #include "util/mapped_file.h"
@@ -15,7 +16,8 @@ namespace gemma3 {
 
 void add_model_options(Args& args) {
   args.option("model", "m", "checkpoint folder, or Hugging Face repo id org/name (default: ./gemma-3-270m-it, ./gemma-3-270m, HF cache)")
-      .option("threads", "t", "threads (0 = all cores)", "0");
+      .option("threads", "t", "threads (0 = all cores)", "0")
+      .option("dtype", "", "re-encode the weight matrices at load: bf16, f16, f32, q8_0 (int8, 32-element blocks) or q4_0");
 }
 
 Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer) {
@@ -31,6 +33,11 @@ Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer) 
   auto model = load_model(ckpt.dir);
   if (!model) return std::move(model).take_error();
   ckpt.model = std::move(model).value();
+  if (args.has("dtype")) {
+    auto dtype = parse_weight_dtype(args.get("dtype"));
+    if (!dtype) return std::move(dtype).take_error();
+    G3_TRY(convert_weights(*ckpt.model, *dtype));
+  }
   std::vector<int32_t> fallback_eos = {ckpt.model->config.eos_token_id};
   if (want_tokenizer) {
     auto tokenizer = Tokenizer::load(ckpt.dir);

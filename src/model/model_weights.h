@@ -42,6 +42,8 @@ struct Model {
   ModelConfig config;
   std::unique_ptr<TensorStore> store;
   ModelWeights weights;
+  // Matrices re-encoded at load (model/weight_convert.h); the views in `weights` point into these.
+  std::vector<std::vector<uint8_t>> owned_weights;
 };
 
 Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& model_dir);

@@ -11,44 +11,74 @@ namespace gemma3::kernels::avx2 {
 
 namespace {
 
-// Weight loaders: 8 consecutive weights widened exactly to f32. The tail variants read only the
-// n < 8 valid elements (the rest are zero), so no load runs past the end of the matrix.
+// Weight loaders: the 8 weights row[k .. k+8) widened exactly to f32, `row` being the start of a
+// weight row in its storage format (k a multiple of 8). The tail variants read only the n < 8
+// valid elements (the rest are zero), so no load runs past the end of the matrix; the
+// block-quantized types never need one (their rows are whole 32-element blocks).
 struct LoadBf16 {
-  using T = uint16_t;
-  GEMMA3_AVX2 static __m256 full(const uint16_t* p) {
-    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  GEMMA3_AVX2 static __m256 full(const uint8_t* row, size_t k) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * k));
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
   }
-  GEMMA3_AVX2 static __m256 tail(const uint16_t* p, size_t n) {
+  GEMMA3_AVX2 static __m256 tail(const uint8_t* row, size_t k, size_t n) {
     alignas(16) uint16_t buf[8] = {};
-    for (size_t i = 0; i < n; ++i) buf[i] = p[i];
-    return full(buf);
+    __builtin_memcpy(buf, row + 2 * k, 2 * n);
+    return full(reinterpret_cast<const uint8_t*>(buf), 0);
   }
 };
 
 struct LoadF16 {
-  using T = uint16_t;
-  GEMMA3_AVX2 static __m256 full(const uint16_t* p) {
-    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  GEMMA3_AVX2 static __m256 full(const uint8_t* row, size_t k) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * k)));
   }
-  GEMMA3_AVX2 static __m256 tail(const uint16_t* p, size_t n) {
+  GEMMA3_AVX2 static __m256 tail(const uint8_t* row, size_t k, size_t n) {
     alignas(16) uint16_t buf[8] = {};
-    for (size_t i = 0; i < n; ++i) buf[i] = p[i];
-    return full(buf);
+    __builtin_memcpy(buf, row + 2 * k, 2 * n);
+    return full(reinterpret_cast<const uint8_t*>(buf), 0);
   }
 };
 
 struct LoadF32 {
-  using T = float;
-  GEMMA3_AVX2 static __m256 full(const float* p) { return _mm256_loadu_ps(p); }
-  GEMMA3_AVX2 static __m256 tail(const float* p, size_t n) {
-    return _mm256_maskload_ps(p, tail_mask(n));
+  GEMMA3_AVX2 static __m256 full(const uint8_t* row, size_t k) {
+    return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + k);
+  }
+  GEMMA3_AVX2 static __m256 tail(const uint8_t* row, size_t k, size_t n) {
+    return _mm256_maskload_ps(reinterpret_cast<const float*>(row) + k, tail_mask(n));
   }
 };
 
-// y[r·ldy + o] = Σ_k x[r·k_len + k] · w[o·k_len + k] for r < R, o < O.
+GEMMA3_AVX2 inline __m256 block_scale(const uint8_t* block) {
+  uint16_t d;
+  __builtin_memcpy(&d, block, sizeof d);
+  return _mm256_set1_ps(_cvtsh_ss(d));
+}
+
+// d·q is exact in f32 (see avx512_matmul.cc), so these agree bit for bit with row_to_f32.
+struct LoadQ8_0 {
+  GEMMA3_AVX2 static __m256 full(const uint8_t* row, size_t k) {
+    const uint8_t* block = row + k / kQuantBlock * sizeof(BlockQ8_0);
+    const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 2 + k % kQuantBlock));
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), block_scale(block));
+  }
+  GEMMA3_AVX2 static __m256 tail(const uint8_t*, size_t, size_t) { return _mm256_setzero_ps(); }
+};
+
+struct LoadQ4_0 {
+  GEMMA3_AVX2 static __m256 full(const uint8_t* row, size_t k) {
+    const uint8_t* block = row + k / kQuantBlock * sizeof(BlockQ4_0);
+    const size_t j = k % kQuantBlock;  // elements j..j+7: bytes j % 16 .., high nibbles from 16 on
+    __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 2 + j % 16));
+    if (j >= 16) b = _mm_srli_epi16(b, 4);
+    b = _mm_and_si128(b, _mm_set1_epi8(0x0f));
+    const __m256i q = _mm256_sub_epi32(_mm256_cvtepu8_epi32(b), _mm256_set1_epi32(8));
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(q), block_scale(block));
+  }
+  GEMMA3_AVX2 static __m256 tail(const uint8_t*, size_t, size_t) { return _mm256_setzero_ps(); }
+};
+
+// y[r·ldy + o] = Σ_k x[r·k_len + k] · w_o[k] for r < R, o < O; weight row o starts at w + o·row_bytes.
 template <int R, int O, class W>
-GEMMA3_AVX2 void tile(const float* x, const typename W::T* w, size_t k_len, float* y, size_t ldy) {
+GEMMA3_AVX2 void tile(const float* x, const uint8_t* w, size_t row_bytes, size_t k_len, float* y, size_t ldy) {
   __m256 acc[R][O];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
@@ -57,17 +87,15 @@ GEMMA3_AVX2 void tile(const float* x, const typename W::T* w, size_t k_len, floa
   }
   // Prefetch the next tile's weight rows at the rate this tile consumes its own (see the AVX-512
   // kernel: it is what lets the decode path stream at full memory bandwidth).
-  const char* next = reinterpret_cast<const char*>(w + O * k_len);
-  constexpr size_t kStepBytes = 8 * sizeof(typename W::T) * O;  // weight bytes per k-step
+  const uint8_t* next = w + O * row_bytes;
+  const size_t step_bytes = O * row_bytes * 8 / k_len;  // weight bytes per k-step
   size_t k = 0;
   for (; k + 8 <= k_len; k += 8) {
-#pragma GCC unroll 8
-    for (size_t line = 0; line < kStepBytes; line += 64) {
-      _mm_prefetch(next + k / 8 * kStepBytes + line, _MM_HINT_T0);
-    }
+    const uint8_t* pf = next + k / 8 * step_bytes;
+    for (size_t line = 0; line < step_bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(pf + line), _MM_HINT_T0);
     __m256 wv[O];
 #pragma GCC unroll 8
-    for (int o = 0; o < O; ++o) wv[o] = W::full(w + o * k_len + k);
+    for (int o = 0; o < O; ++o) wv[o] = W::full(w + o * row_bytes, k);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m256 xv = _mm256_loadu_ps(x + r * k_len + k);
@@ -80,7 +108,7 @@ GEMMA3_AVX2 void tile(const float* x, const typename W::T* w, size_t k_len, floa
     const __m256i m = tail_mask(n);
     __m256 wv[O];
 #pragma GCC unroll 8
-    for (int o = 0; o < O; ++o) wv[o] = W::tail(w + o * k_len + k, n);
+    for (int o = 0; o < O; ++o) wv[o] = W::tail(w + o * row_bytes, k, n);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m256 xv = _mm256_maskload_ps(x + r * k_len + k, m);
@@ -99,11 +127,10 @@ constexpr size_t kRowTile = 4;
 constexpr size_t kColTile = 3;
 constexpr size_t kXBlockBytes = 256 * 1024;
 
-template <class W>
-using TileFn = void (*)(const float*, const typename W::T*, size_t, float*, size_t);
+using TileFn = void (*)(const float*, const uint8_t*, size_t, size_t, float*, size_t);
 
 template <class W, int R>
-GEMMA3_AVX2 TileFn<W> tile_fn_for_rows(size_t o_count) {
+GEMMA3_AVX2 TileFn tile_fn_for_rows(size_t o_count) {
   switch (o_count) {
     case 1:
       return &tile<R, 1, W>;
@@ -115,7 +142,7 @@ GEMMA3_AVX2 TileFn<W> tile_fn_for_rows(size_t o_count) {
 }
 
 template <class W>
-GEMMA3_AVX2 TileFn<W> tile_fn(size_t r_count, size_t o_count) {
+GEMMA3_AVX2 TileFn tile_fn(size_t r_count, size_t o_count) {
   switch (r_count) {
     case 1:
       return tile_fn_for_rows<W, 1>(o_count);
@@ -129,14 +156,14 @@ GEMMA3_AVX2 TileFn<W> tile_fn(size_t r_count, size_t o_count) {
 }
 
 template <class W>
-GEMMA3_AVX2 void matmul_typed(const float* x, size_t n_rows, const typename W::T* w, size_t k_len,
+GEMMA3_AVX2 void matmul_typed(const float* x, size_t n_rows, const uint8_t* w, size_t row_bytes, size_t k_len,
                               size_t ldy, size_t o_begin, size_t o_end, float* y) {
   if (n_rows == 1) {
     size_t o = o_begin;
-    for (; o + 8 <= o_end; o += 8) tile<1, 8, W>(x, w + o * k_len, k_len, y + o, ldy);
+    for (; o + 8 <= o_end; o += 8) tile<1, 8, W>(x, w + o * row_bytes, row_bytes, k_len, y + o, ldy);
     for (; o < o_end; o += kColTile) {
       const size_t no = std::min(kColTile, o_end - o);
-      tile_fn<W>(1, no)(x, w + o * k_len, k_len, y + o, ldy);
+      tile_fn<W>(1, no)(x, w + o * row_bytes, row_bytes, k_len, y + o, ldy);
     }
     return;
   }
@@ -146,12 +173,12 @@ GEMMA3_AVX2 void matmul_typed(const float* x, size_t n_rows, const typename W::T
     const size_t r1 = std::min(n_rows, r0 + block_rows);
     for (size_t o = o_begin; o < o_end; o += kColTile) {
       const size_t no = std::min(kColTile, o_end - o);
-      const typename W::T* wo = w + o * k_len;
+      const uint8_t* wo = w + o * row_bytes;
       size_t r = r0;
-      const TileFn<W> full = tile_fn<W>(kRowTile, no);
+      const TileFn full = tile_fn<W>(kRowTile, no);
       for (; r + kRowTile <= r1; r += kRowTile)
-        full(x + r * k_len, wo, k_len, y + r * ldy + o, ldy);
-      if (r < r1) tile_fn<W>(r1 - r, no)(x + r * k_len, wo, k_len, y + r * ldy + o, ldy);
+        full(x + r * k_len, wo, row_bytes, k_len, y + r * ldy + o, ldy);
+      if (r < r1) tile_fn<W>(r1 - r, no)(x + r * k_len, wo, row_bytes, k_len, y + r * ldy + o, ldy);
     }
   }
 }
@@ -165,16 +192,19 @@ void matmul_block(const float* x, size_t n_rows, const WeightView& w, size_t o_b
       std::fill(y + r * w.rows + o_begin, y + r * w.rows + o_end, 0.0f);
     return;
   }
+  const auto* data = static_cast<const uint8_t*>(w.data);
+  const size_t rb = dtype_row_bytes(w.dtype, w.cols);
   switch (w.dtype) {
     case DType::kBF16:
-      return matmul_typed<LoadBf16>(x, n_rows, static_cast<const uint16_t*>(w.data), w.cols, w.rows,
-                                    o_begin, o_end, y);
+      return matmul_typed<LoadBf16>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
     case DType::kF16:
-      return matmul_typed<LoadF16>(x, n_rows, static_cast<const uint16_t*>(w.data), w.cols, w.rows,
-                                   o_begin, o_end, y);
+      return matmul_typed<LoadF16>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
     case DType::kF32:
-      return matmul_typed<LoadF32>(x, n_rows, static_cast<const float*>(w.data), w.cols, w.rows,
-                                   o_begin, o_end, y);
+      return matmul_typed<LoadF32>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    case DType::kQ8_0:
+      return matmul_typed<LoadQ8_0>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    case DType::kQ4_0:
+      return matmul_typed<LoadQ4_0>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
   }
 }
 

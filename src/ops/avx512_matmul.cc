@@ -3,17 +3,23 @@
 //
 // Determinism: every output y[r][o] is computed by the same sequence — acc = 0; for each full
 // 16-float step of k: acc = fma(x, w, acc); one masked step for the k % 16 tail; hsum(acc) with the
-// fixed tree of simd_avx512.h — whatever tile shape (R x rows × O weight rows) it lands in. Tiles
-// only change which outputs are computed side by side, never the arithmetic of one output.
+// fixed tree of simd_avx512.h — whatever tile shape (R x rows × O weight rows) it lands in, and
+// whether w comes straight from the matrix or from a pre-widened panel. That holds because every
+// loader widens EXACTLY: bf16 and f16 widen exactly, and a Q8_0 / Q4_0 weight d·q is exact in f32
+// (d has an 11-bit significand, q at most 8 bits). Tiles only change which outputs are computed
+// side by side, never the arithmetic of one output.
 //
-// Weights are widened in registers (bf16: zero-extend + shift; f16: vcvtph2ps) once per k-step and
-// reused across the tile's x rows; activations stay f32 (no vdpbf16ps). Cost per 6×4 tile and
-// k-step: 4 weight loads + 8 conversion ops (on otherwise idle vector ALU ports) and 6 x loads
-// against 24 FMAs; measured 150-180 GFLOP/s per Zen 5 core at the 270m shapes (~75-85% of the
-// 211 GFLOP/s FMA peak), so widening into an f32 panel first would buy little.
-// n_rows = 1 (decode) uses 1×8 tiles and software prefetch: ~34 GB/s on 2 cores, the machine's
-// streaming-read bandwidth.
+// Two paths:
+// - few x rows (decode, small batches): weights are widened in registers once per k-step and
+//   reused across the tile's x rows, with software prefetch of the next tile's rows; n_rows = 1
+//   uses 1×8 tiles (8 independent FMA chains) and streams at the machine's read bandwidth.
+// - many x rows (prefill): each 4-row weight panel is widened once into an f32 scratch panel (L1)
+//   and reused by every x row of an L2-sized block, so the FMA loop has no conversion work.
+// Activations stay f32 (no vdpbf16ps): rounding them to bf16 moved the 270m logits by 0.9% of
+// their range, ten times the reference tolerance.
 #include <algorithm>
+#include <type_traits>
+#include <vector>
 
 #include "ops/isa_kernels.h"
 #include "ops/simd_avx512.h"
@@ -22,41 +28,69 @@ namespace gemma3::kernels::avx512 {
 
 namespace {
 
-// Weight loaders: 16 consecutive weights widened exactly to f32 (full step / masked tail).
+// Weight loaders: the 16 weights row[k .. k+16) widened exactly to f32, `row` being the start of
+// a weight row in its storage format. k is a multiple of 16; tail() covers a final partial step
+// (never needed for the block-quantized types, whose rows are whole 32-element blocks).
 struct LoadBf16 {
-  using T = uint16_t;
-  GEMMA3_AVX512 static __m512 full(const uint16_t* p) {
-    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  GEMMA3_AVX512 static __m512 full(const uint8_t* row, size_t k) {
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * k));
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
   }
-  GEMMA3_AVX512 static __m512 tail(const uint16_t* p, __mmask16 m) {
-    const __m256i h = _mm256_maskz_loadu_epi16(m, p);
+  GEMMA3_AVX512 static __m512 tail(const uint8_t* row, size_t k, __mmask16 m) {
+    const __m256i h = _mm256_maskz_loadu_epi16(m, row + 2 * k);
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
   }
 };
 
 struct LoadF16 {
-  using T = uint16_t;
-  GEMMA3_AVX512 static __m512 full(const uint16_t* p) {
-    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  GEMMA3_AVX512 static __m512 full(const uint8_t* row, size_t k) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * k)));
   }
-  GEMMA3_AVX512 static __m512 tail(const uint16_t* p, __mmask16 m) {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+  GEMMA3_AVX512 static __m512 tail(const uint8_t* row, size_t k, __mmask16 m) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, row + 2 * k));
   }
 };
 
 struct LoadF32 {
-  using T = float;
-  GEMMA3_AVX512 static __m512 full(const float* p) { return _mm512_loadu_ps(p); }
-  GEMMA3_AVX512 static __m512 tail(const float* p, __mmask16 m) {
-    return _mm512_maskz_loadu_ps(m, p);
+  GEMMA3_AVX512 static __m512 full(const uint8_t* row, size_t k) {
+    return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + k);
+  }
+  GEMMA3_AVX512 static __m512 tail(const uint8_t* row, size_t k, __mmask16 m) {
+    return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + k);
   }
 };
 
-// y[r·ldy + o] = Σ_k x[r·k_len + k] · w[o·k_len + k] for r < R, o < O.
-// x: (R, k_len) f32, w: (O, k_len) of W::T, both with row stride k_len.
+GEMMA3_AVX512 inline __m512 block_scale(const uint8_t* block) {
+  uint16_t d;
+  __builtin_memcpy(&d, block, sizeof d);
+  return _mm512_set1_ps(_cvtsh_ss(d));
+}
+
+struct LoadQ8_0 {
+  GEMMA3_AVX512 static __m512 full(const uint8_t* row, size_t k) {
+    const uint8_t* block = row + k / kQuantBlock * sizeof(BlockQ8_0);
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2 + k % kQuantBlock));
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), block_scale(block));
+  }
+  GEMMA3_AVX512 static __m512 tail(const uint8_t*, size_t, __mmask16) { return _mm512_setzero_ps(); }
+};
+
+struct LoadQ4_0 {
+  GEMMA3_AVX512 static __m512 full(const uint8_t* row, size_t k) {
+    const uint8_t* block = row + k / kQuantBlock * sizeof(BlockQ4_0);
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
+    if (k % kQuantBlock != 0) b = _mm_srli_epi16(b, 4);  // elements 16..31: the high nibbles
+    b = _mm_and_si128(b, _mm_set1_epi8(0x0f));
+    const __m512i q = _mm512_sub_epi32(_mm512_cvtepu8_epi32(b), _mm512_set1_epi32(8));
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(q), block_scale(block));
+  }
+  GEMMA3_AVX512 static __m512 tail(const uint8_t*, size_t, __mmask16) { return _mm512_setzero_ps(); }
+};
+
+// y[r·ldy + o] = Σ_k x[r·k_len + k] · w_o[k] for r < R, o < O, where weight row o starts at
+// w + o·row_bytes. x: (R, k_len) f32 with row stride k_len.
 template <int R, int O, class W>
-GEMMA3_AVX512 void tile(const float* x, const typename W::T* w, size_t k_len, float* y,
+GEMMA3_AVX512 void tile(const float* x, const uint8_t* w, size_t row_bytes, size_t k_len, float* y,
                         size_t ldy) {
   __m512 acc[R][O];
 #pragma GCC unroll 8
@@ -67,17 +101,15 @@ GEMMA3_AVX512 void tile(const float* x, const typename W::T* w, size_t k_len, fl
   // Prefetch the next tile's weight rows (contiguous after ours) at the rate this tile consumes its
   // own, so DRAM latency hides behind the FMAs when the weights are streamed (decode: 18 → 33 GB/s
   // on the LM head with 2 threads). Redundant but cheap when the same weights are reused.
-  const char* next = reinterpret_cast<const char*>(w + O * k_len);
-  constexpr size_t kStepBytes = 16 * sizeof(typename W::T) * O;  // weight bytes per k-step
+  const uint8_t* next = w + O * row_bytes;
+  const size_t step_bytes = O * row_bytes * 16 / k_len;  // weight bytes per k-step
   size_t k = 0;
   for (; k + 16 <= k_len; k += 16) {
-#pragma GCC unroll 8
-    for (size_t line = 0; line < kStepBytes; line += 64) {
-      _mm_prefetch(next + k / 16 * kStepBytes + line, _MM_HINT_T0);
-    }
+    const uint8_t* pf = next + k / 16 * step_bytes;
+    for (size_t line = 0; line < step_bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(pf + line), _MM_HINT_T0);
     __m512 wv[O];
 #pragma GCC unroll 8
-    for (int o = 0; o < O; ++o) wv[o] = W::full(w + o * k_len + k);
+    for (int o = 0; o < O; ++o) wv[o] = W::full(w + o * row_bytes, k);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m512 xv = _mm512_loadu_ps(x + r * k_len + k);
@@ -89,7 +121,7 @@ GEMMA3_AVX512 void tile(const float* x, const typename W::T* w, size_t k_len, fl
     const __mmask16 m = tail_mask(k_len - k);
     __m512 wv[O];
 #pragma GCC unroll 8
-    for (int o = 0; o < O; ++o) wv[o] = W::tail(w + o * k_len + k, m);
+    for (int o = 0; o < O; ++o) wv[o] = W::tail(w + o * row_bytes, k, m);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m512 xv = _mm512_maskz_loadu_ps(m, x + r * k_len + k);
@@ -111,16 +143,17 @@ GEMMA3_AVX512 void tile(const float* x, const typename W::T* w, size_t k_len, fl
 
 constexpr size_t kRowTile = 6;  // x rows per microkernel
 constexpr size_t kColTile = 4;  // weight rows per microkernel (8 when n_rows == 1)
+// From this many x rows on, widening a panel once beats widening in registers per x tile.
+constexpr size_t kPanelMinRows = 12;
 // x rows per cache block: keep the block (rows × k floats) within half of a 1 MB L2, so each
 // 4-row weight panel (kept in L1) meets x rows already close. Measured on Zen 5 at n_rows = 512:
 // 96 KB -> 124-139 GFLOP/s per core, 512 KB -> 149-183, unblocked -> 109-136.
 constexpr size_t kXBlockBytes = 512 * 1024;
 
-template <class W>
-using TileFn = void (*)(const float*, const typename W::T*, size_t, float*, size_t);
+using TileFn = void (*)(const float*, const uint8_t*, size_t, size_t, float*, size_t);
 
 template <class W, int R>
-GEMMA3_AVX512 TileFn<W> tile_fn_for_rows(size_t o_count) {
+GEMMA3_AVX512 TileFn tile_fn_for_rows(size_t o_count) {
   switch (o_count) {
     case 1:
       return &tile<R, 1, W>;
@@ -134,7 +167,7 @@ GEMMA3_AVX512 TileFn<W> tile_fn_for_rows(size_t o_count) {
 }
 
 template <class W>
-GEMMA3_AVX512 TileFn<W> tile_fn(size_t r_count, size_t o_count) {
+GEMMA3_AVX512 TileFn tile_fn(size_t r_count, size_t o_count) {
   switch (r_count) {
     case 1:
       return tile_fn_for_rows<W, 1>(o_count);
@@ -151,31 +184,58 @@ GEMMA3_AVX512 TileFn<W> tile_fn(size_t r_count, size_t o_count) {
   }
 }
 
+// Rows [r0, r1) of x against the weight rows at w (no_count of them, row_bytes apart).
 template <class W>
-GEMMA3_AVX512 void matmul_typed(const float* x, size_t n_rows, const typename W::T* w, size_t k_len,
+GEMMA3_AVX512 void rows_times_panel(const float* x, size_t r0, size_t r1, const uint8_t* w, size_t row_bytes,
+                                    size_t no_count, size_t k_len, float* y, size_t ldy) {
+  size_t r = r0;
+  const TileFn full = tile_fn<W>(kRowTile, no_count);
+  for (; r + kRowTile <= r1; r += kRowTile) full(x + r * k_len, w, row_bytes, k_len, y + r * ldy, ldy);
+  if (r < r1) tile_fn<W>(r1 - r, no_count)(x + r * k_len, w, row_bytes, k_len, y + r * ldy, ldy);
+}
+
+template <class W>
+GEMMA3_AVX512 void matmul_typed(const float* x, size_t n_rows, const uint8_t* w, size_t row_bytes, size_t k_len,
                                 size_t ldy, size_t o_begin, size_t o_end, float* y) {
   if (n_rows == 1) {
     // Decode: stream the weights once, 8 rows at a time (8 independent FMA chains).
     size_t o = o_begin;
-    for (; o + 8 <= o_end; o += 8) tile<1, 8, W>(x, w + o * k_len, k_len, y + o, ldy);
+    for (; o + 8 <= o_end; o += 8) tile<1, 8, W>(x, w + o * row_bytes, row_bytes, k_len, y + o, ldy);
     for (; o < o_end; o += kColTile) {
       const size_t no = std::min(kColTile, o_end - o);
-      tile_fn<W>(1, no)(x, w + o * k_len, k_len, y + o, ldy);
+      tile_fn<W>(1, no)(x, w + o * row_bytes, row_bytes, k_len, y + o, ldy);
     }
     return;
   }
+  if (n_rows < kPanelMinRows) {
+    for (size_t o = o_begin; o < o_end; o += kColTile) {
+      const size_t no = std::min(kColTile, o_end - o);
+      rows_times_panel<W>(x, 0, n_rows, w + o * row_bytes, row_bytes, no, k_len, y + o, ldy);
+    }
+    return;
+  }
+  if constexpr (std::is_same_v<W, LoadF32>) {  // already f32: no panel needed
+    for (size_t o = o_begin; o < o_end; o += kColTile)
+      rows_times_panel<W>(x, 0, n_rows, w + o * row_bytes, row_bytes, std::min(kColTile, o_end - o), k_len, y + o, ldy);
+    return;
+  }
+  thread_local std::vector<float> panel;  // (kColTile, k_len) widened weights
+  panel.resize(kColTile * k_len);
   const size_t block_rows =
       std::max(kRowTile, kXBlockBytes / (k_len * sizeof(float)) / kRowTile * kRowTile);
   for (size_t r0 = 0; r0 < n_rows; r0 += block_rows) {
     const size_t r1 = std::min(n_rows, r0 + block_rows);
     for (size_t o = o_begin; o < o_end; o += kColTile) {
       const size_t no = std::min(kColTile, o_end - o);
-      const typename W::T* wo = w + o * k_len;
-      size_t r = r0;
-      const TileFn<W> full = tile_fn<W>(kRowTile, no);
-      for (; r + kRowTile <= r1; r += kRowTile)
-        full(x + r * k_len, wo, k_len, y + r * ldy + o, ldy);
-      if (r < r1) tile_fn<W>(r1 - r, no)(x + r * k_len, wo, k_len, y + r * ldy + o, ldy);
+      for (size_t i = 0; i < no; ++i) {
+        const uint8_t* src = w + (o + i) * row_bytes;
+        float* dst = panel.data() + i * k_len;
+        size_t k = 0;
+        for (; k + 16 <= k_len; k += 16) _mm512_storeu_ps(dst + k, W::full(src, k));
+        if (k < k_len) _mm512_mask_storeu_ps(dst + k, tail_mask(k_len - k), W::tail(src, k, tail_mask(k_len - k)));
+      }
+      rows_times_panel<LoadF32>(x, r0, r1, reinterpret_cast<const uint8_t*>(panel.data()), k_len * sizeof(float), no,
+                                k_len, y + o, ldy);
     }
   }
 }
@@ -189,16 +249,19 @@ void matmul_block(const float* x, size_t n_rows, const WeightView& w, size_t o_b
       std::fill(y + r * w.rows + o_begin, y + r * w.rows + o_end, 0.0f);
     return;
   }
+  const auto* data = static_cast<const uint8_t*>(w.data);
+  const size_t rb = dtype_row_bytes(w.dtype, w.cols);
   switch (w.dtype) {
     case DType::kBF16:
-      return matmul_typed<LoadBf16>(x, n_rows, static_cast<const uint16_t*>(w.data), w.cols, w.rows,
-                                    o_begin, o_end, y);
+      return matmul_typed<LoadBf16>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
     case DType::kF16:
-      return matmul_typed<LoadF16>(x, n_rows, static_cast<const uint16_t*>(w.data), w.cols, w.rows,
-                                   o_begin, o_end, y);
+      return matmul_typed<LoadF16>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
     case DType::kF32:
-      return matmul_typed<LoadF32>(x, n_rows, static_cast<const float*>(w.data), w.cols, w.rows,
-                                   o_begin, o_end, y);
+      return matmul_typed<LoadF32>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    case DType::kQ8_0:
+      return matmul_typed<LoadQ8_0>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    case DType::kQ4_0:
+      return matmul_typed<LoadQ4_0>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
   }
 }
 

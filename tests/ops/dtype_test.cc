@@ -131,3 +131,48 @@ TEST(DType, RowToF32) {
 
 }  // namespace
 }  // namespace gemma3
+
+namespace gemma3 {
+namespace {
+
+// GGML's quantizers, worked by hand on one block.
+TEST(DType, QuantizeQ8_0MatchesGgmlReference) {
+  float x[32];
+  for (int i = 0; i < 32; ++i) x[i] = (i - 10) * 0.25f;  // amax 5.25 at i = 31
+  BlockQ8_0 b;
+  quantize_row_q8_0(x, 32, &b);
+  const float d = 5.25f / 127.0f;
+  EXPECT_EQ(b.d, f32_to_f16(d));
+  for (int i = 0; i < 32; ++i) EXPECT_EQ(b.qs[i], static_cast<int8_t>(std::roundf(x[i] / d))) << i;
+  EXPECT_EQ(b.qs[31], 127);
+  float back[32];
+  row_to_f32(WeightView{DType::kQ8_0, &b, 1, 32}, 0, back);
+  for (int i = 0; i < 32; ++i) EXPECT_EQ(back[i], f16_to_f32(b.d) * b.qs[i]);
+  EXPECT_EQ(dtype_row_bytes(DType::kQ8_0, 64), 68u);
+}
+
+TEST(DType, QuantizeQ4_0MatchesGgmlReference) {
+  float x[32];
+  for (int i = 0; i < 32; ++i) x[i] = (i % 2 ? 1.0f : -1.0f) * i * 0.125f;  // extreme: +3.875 at 31
+  BlockQ4_0 b;
+  quantize_row_q4_0(x, 32, &b);
+  const float d = 3.875f / -8.0f;  // the extreme value, sign kept, maps to -8 (so d < 0 here)
+  EXPECT_EQ(b.d, f32_to_f16(d));
+  float back[32];
+  row_to_f32(WeightView{DType::kQ4_0, &b, 1, 32}, 0, back);
+  for (int i = 0; i < 32; ++i) {
+    const int q = std::min(15, static_cast<int>(static_cast<int8_t>(x[i] / d + 8.5f)));
+    EXPECT_EQ(back[i], f16_to_f32(b.d) * static_cast<float>(q - 8)) << i;
+  }
+  EXPECT_EQ(back[31], -8 * f16_to_f32(b.d));
+  EXPECT_EQ(b.qs[0] & 0x0f, 8);                 // x[0] = 0 -> 8 (low nibble of byte 0)
+  EXPECT_EQ(dtype_row_bytes(DType::kQ4_0, 64), 36u);
+  // All zeros: scale 0, every value 0 (no division by zero).
+  float zeros[32] = {};
+  quantize_row_q4_0(zeros, 32, &b);
+  row_to_f32(WeightView{DType::kQ4_0, &b, 1, 32}, 0, back);
+  for (float v : back) EXPECT_EQ(v, 0.0f);
+}
+
+}  // namespace
+}  // namespace gemma3

@@ -56,7 +56,8 @@ TEST_P(Matmul, MatchesReferenceAtOddShapes) {
   const size_t rows_list[] = {1, 3, 17, 40};
   const size_t n_rows_list[] = {1, 2, 5, 7, 13};
   uint32_t seed = 1;
-  for (size_t cols : cols_list) {
+  for (size_t cols_wanted : cols_list) {
+    const size_t cols = test::cols_for(dtype(), cols_wanted);
     for (size_t rows : rows_list) {
       TestWeights w = random_weights(dtype(), rows, cols, seed++);
       for (size_t n_rows : n_rows_list) {
@@ -95,7 +96,8 @@ TEST_P(Matmul, ModelShapesMatchScalarTwin) {
 
 TEST_P(Matmul, DeterministicAcrossBatchAndThreads) {
   // cols 1000 and 2048 make the 64-row batch span two of the kernels' x-row cache blocks.
-  for (size_t cols : {size_t{17}, size_t{640}, size_t{1000}, size_t{2048}}) {
+  for (size_t cols_wanted : {size_t{17}, size_t{640}, size_t{1000}, size_t{2048}}) {
+    const size_t cols = test::cols_for(dtype(), cols_wanted);
     const size_t rows = 203;  // not a multiple of any tile, so edge tiles are exercised
     TestWeights w = random_weights(dtype(), rows, cols, 21);
     auto x = random_floats(64 * cols, 22, -2.0f, 2.0f);
@@ -107,6 +109,7 @@ TEST_P(Matmul, DeterministicAcrossBatchAndThreads) {
     }
     for (int threads : {1, 2, 3}) {
       ThreadsScope t(threads);
+      // 1: the decode path; 7: register-widened tiles; 64: the pre-widened panel path.
       for (size_t n_rows : {size_t{1}, size_t{7}, size_t{64}}) {
         for (size_t start : {size_t{0}, size_t{5}}) {
           if (start + n_rows > 64) continue;
@@ -149,11 +152,12 @@ TEST_P(Matmul, EmptyShapes) {
   std::vector<float> x(3), y(3 * 5, -1.0f);
   matmul(x.data(), 3, empty.view(), y.data());
   for (float v : y) EXPECT_EQ(v, 0.0f);
-  TestWeights w = random_weights(dtype(), 5, 7, 42);
+  const size_t cols = test::cols_for(dtype(), 7);
+  TestWeights w = random_weights(dtype(), 5, cols, 42);
   std::vector<float> untouched(1, -1.0f);
   matmul(x.data(), 0, w.view(), untouched.data());
-  TestWeights no_rows = random_weights(dtype(), 0, 7, 43);
-  std::vector<float> x7(7);
+  TestWeights no_rows = random_weights(dtype(), 0, cols, 43);
+  std::vector<float> x7(cols);
   matmul(x7.data(), 1, no_rows.view(), untouched.data());
   EXPECT_EQ(untouched[0], -1.0f);
 }
@@ -161,7 +165,8 @@ TEST_P(Matmul, EmptyShapes) {
 INSTANTIATE_TEST_SUITE_P(AllIsas, Matmul,
                          ::testing::Combine(::testing::ValuesIn(test::supported_isas()),
                                             ::testing::Values(DType::kBF16, DType::kF16,
-                                                              DType::kF32)),
+                                                              DType::kF32, DType::kQ8_0,
+                                                              DType::kQ4_0)),
                          [](const auto& info) {
                            return std::string(isa_name(std::get<0>(info.param))) + "_" +
                                   dtype_name(std::get<1>(info.param));

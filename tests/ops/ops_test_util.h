@@ -43,17 +43,36 @@ inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0
 struct TestWeights {
   DType dtype;
   size_t rows, cols;
-  std::vector<uint16_t> half;  // bf16 / f16 storage
-  std::vector<float> full;     // f32 storage (for kF32) and the exact f32 values (always)
+  std::vector<uint16_t> half;    // bf16 / f16 storage
+  std::vector<float> full;       // f32 storage (for kF32) and the exact f32 values (always)
+  std::vector<uint8_t> blocks;   // Q8_0 / Q4_0 storage
   WeightView view() const {
-    return {dtype, dtype == DType::kF32 ? static_cast<const void*>(full.data()) : half.data(), rows,
-            cols};
+    const void* data = dtype == DType::kF32 ? static_cast<const void*>(full.data())
+                       : dtype_is_quantized(dtype) ? static_cast<const void*>(blocks.data())
+                                                   : half.data();
+    return {dtype, data, rows, cols};
   }
 };
 
+// Block-quantized rows must be whole 32-element blocks: a test's odd column count is rounded up.
+inline size_t cols_for(DType dtype, size_t cols) {
+  const size_t b = dtype_block_elems(dtype);
+  return (cols + b - 1) / b * b;
+}
+
 inline TestWeights random_weights(DType dtype, size_t rows, size_t cols, uint32_t seed) {
-  TestWeights w{dtype, rows, cols, {}, random_floats(rows * cols, seed, -0.5f, 0.5f)};
-  if (dtype != DType::kF32) {
+  TestWeights w{dtype, rows, cols, {}, random_floats(rows * cols, seed, -0.5f, 0.5f), {}};
+  if (dtype_is_quantized(dtype)) {
+    const size_t rb = dtype_row_bytes(dtype, cols);
+    w.blocks.resize(rows * rb);
+    for (size_t r = 0; r < rows; ++r) {
+      if (dtype == DType::kQ8_0)
+        quantize_row_q8_0(&w.full[r * cols], cols, reinterpret_cast<BlockQ8_0*>(&w.blocks[r * rb]));
+      else
+        quantize_row_q4_0(&w.full[r * cols], cols, reinterpret_cast<BlockQ4_0*>(&w.blocks[r * rb]));
+    }
+    for (size_t r = 0; r < rows; ++r) row_to_f32(w.view(), r, &w.full[r * cols]);
+  } else if (dtype != DType::kF32) {
     w.half.resize(rows * cols);
     for (size_t i = 0; i < w.full.size(); ++i) {
       w.half[i] = dtype == DType::kBF16 ? f32_to_bf16(w.full[i]) : f32_to_f16(w.full[i]);

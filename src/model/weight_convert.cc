@@ -1,0 +1,89 @@
+#include "model/weight_convert.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "ops/thread_pool.h"
+
+namespace gemma3 {
+
+Result<DType> parse_weight_dtype(const std::string& name) {
+  for (DType d : {DType::kBF16, DType::kF16, DType::kF32, DType::kQ8_0, DType::kQ4_0}) {
+    if (name == dtype_name(d)) return d;
+  }
+  return make_error("--dtype: unknown weight type '" + name + "' (expected bf16, f16, f32, q8_0 or q4_0)");
+}
+
+namespace {
+
+// One row of `src` (widened to f32) re-encoded as `dtype` into `dst` (dtype_row_bytes bytes).
+void encode_row(const float* row, size_t n, DType dtype, void* dst) {
+  switch (dtype) {
+    case DType::kF32:
+      std::copy_n(row, n, static_cast<float*>(dst));
+      return;
+    case DType::kBF16:
+      for (size_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i] = f32_to_bf16(row[i]);
+      return;
+    case DType::kF16:
+      for (size_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i] = f32_to_f16(row[i]);
+      return;
+    case DType::kQ8_0:
+      quantize_row_q8_0(row, n, static_cast<BlockQ8_0*>(dst));
+      return;
+    case DType::kQ4_0:
+      quantize_row_q4_0(row, n, static_cast<BlockQ4_0*>(dst));
+      return;
+  }
+}
+
+class Converter {
+ public:
+  Converter(Model& model, DType dtype) : model_(model), dtype_(dtype) {}
+
+  Status convert(WeightView* w, const char* what) {
+    if (w->dtype == dtype_) return ok_status();
+    if (w->cols % dtype_block_elems(dtype_) != 0)
+      return make_error(std::string("--dtype ") + dtype_name(dtype_) + ": " + what + " has rows of " +
+                        std::to_string(w->cols) + " elements, not a multiple of " +
+                        std::to_string(dtype_block_elems(dtype_)));
+    const size_t row_bytes = dtype_row_bytes(dtype_, w->cols);
+    model_.owned_weights.emplace_back(w->rows * row_bytes);
+    uint8_t* out = model_.owned_weights.back().data();
+    const WeightView src = *w;
+    parallel_for(src.rows, 64, [&](size_t begin, size_t end) {
+      std::vector<float> row(src.cols);
+      for (size_t r = begin; r < end; ++r) {
+        row_to_f32(src, r, row.data());
+        encode_row(row.data(), src.cols, dtype_, out + r * row_bytes);
+      }
+    });
+    *w = WeightView{dtype_, out, src.rows, src.cols};
+    return ok_status();
+  }
+
+ private:
+  Model& model_;
+  DType dtype_;
+};
+
+}  // namespace
+
+Status convert_weights(Model& model, DType dtype) {
+  Converter c(model, dtype);
+  ModelWeights& w = model.weights;
+  const bool tied = w.lm_head.data == w.embed_tokens.data;
+  G3_TRY(c.convert(&w.embed_tokens, "embed_tokens"));
+  if (tied) {
+    w.lm_head = w.embed_tokens;
+  } else {
+    G3_TRY(c.convert(&w.lm_head, "lm_head"));
+  }
+  for (auto& l : w.layers) {
+    for (WeightView* m : {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj})
+      G3_TRY(c.convert(m, "a block matrix"));
+  }
+  return ok_status();
+}
+
+}  // namespace gemma3

@@ -1,0 +1,24 @@
+// Re-encodes a loaded model's matrices in another weight format at load time (`--dtype`), e.g.
+// bf16 safetensors -> Q8_0 for a memory-bound decode that reads half the bytes. The new matrices
+// are owned by the Model (Model::owned_weights); the original map stays open but its pages are
+// no longer touched, so they leave RSS under memory pressure.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "model/model_weights.h"
+#include "util/result.h"
+
+namespace gemma3 {
+
+// "bf16" | "f16" | "f32" | "q8_0" | "q4_0" -> DType; an error naming the accepted values otherwise.
+Result<DType> parse_weight_dtype(const std::string& name);
+
+// Converts every matrix (the 7 per block, the embedding, and the LM head, which stays one shared
+// matrix when tied) to `dtype`. A matrix already in `dtype` is left in place (never copied).
+// Block-quantized targets need every row length to be a multiple of 32 (true for Gemma 3).
+// Multi-threaded over rows; deterministic.
+Status convert_weights(Model& model, DType dtype);
+
+}  // namespace gemma3
