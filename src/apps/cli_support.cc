@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "model/gguf_model.h"
 #include "model/model_locator.h"
 #include "model/weight_convert.h"
 #include "ops/cpu_features.h"
@@ -40,10 +41,15 @@ Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer) 
   }
   std::vector<int32_t> fallback_eos = {ckpt.model->config.eos_token_id};
   if (want_tokenizer) {
-    auto tokenizer = Tokenizer::load(ckpt.dir);
+    // A GGUF carries its own vocabulary and end-of-turn ids (no generation_config.json).
+    auto tokenizer = ckpt.model->gguf ? load_gguf_tokenizer(*ckpt.model->gguf) : Tokenizer::load(ckpt.dir);
     if (!tokenizer) return std::move(tokenizer).take_error();
     ckpt.tokenizer = std::move(tokenizer).value();
-    fallback_eos.push_back(ckpt.tokenizer->eos_id());
+    if (ckpt.model->gguf) {
+      for (int32_t id : gguf_eos_ids(*ckpt.model->gguf, *ckpt.tokenizer)) fallback_eos.push_back(id);
+    } else {
+      fallback_eos.push_back(ckpt.tokenizer->eos_id());
+    }
   }
   auto generation = load_generation_config(ckpt.dir, fallback_eos);
   if (!generation) return std::move(generation).take_error();

@@ -10,6 +10,7 @@
 
 #include "apps/command.h"
 #include "chat/chat_template.h"
+#include "model/gguf_model.h"
 #include "model/model_locator.h"
 #include "tokenizer/tokenizer.h"
 #include "util/args.h"
@@ -52,7 +53,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   // Only --ids needs the tokenizer (loading it takes a fraction of a second).
-  auto tokenizer = Tokenizer::load(*model_dir);
+  auto tokenizer = load_model_tokenizer(*model_dir);
   if (!tokenizer) return fail(tokenizer.error());
   const nlohmann::json ids = prompt->tokenize(**tokenizer);
   std::printf("%s\n", ids.dump().c_str());

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/command.h"
+#include "model/gguf_model.h"
 #include "model/model_locator.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
@@ -46,7 +47,7 @@ std::unique_ptr<Tokenizer> setup(Args& args, int argc, char** argv, int* exit_co
     *exit_code = 1;
     return nullptr;
   }
-  auto tokenizer = Tokenizer::load(*dir);
+  auto tokenizer = load_model_tokenizer(*dir);
   if (!tokenizer) {
     std::fprintf(stderr, "%s\n", tokenizer.error().c_str());
     *exit_code = 1;

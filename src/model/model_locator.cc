@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "model/gguf_model.h"
+
 namespace gemma3 {
 namespace fs = std::filesystem;
 
@@ -58,8 +60,9 @@ Result<fs::path> resolve_model_dir(const std::string& flag_value) {
     if (!fs::exists(dir, ec) && g_repo_resolver != nullptr && looks_like_repo_id(flag_value))
       return g_repo_resolver(flag_value);
     if (!fs::exists(dir, ec)) return make_error("model folder " + flag_value + " does not exist");
+    if (is_gguf_path(dir)) return dir;  // a llama.cpp GGUF file (model/gguf_model.h)
     if (!fs::is_directory(dir, ec))
-      return make_error(flag_value + " is not a folder: -m expects a Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json)");
+      return make_error(flag_value + " is not a folder: -m expects a Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json) or a .gguf file");
     return dir;
   }
   std::vector<fs::path> candidates = {"gemma-3-270m-it", "gemma-3-270m"};

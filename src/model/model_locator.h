@@ -9,7 +9,7 @@
 
 namespace gemma3 {
 
-// Returns the checkpoint folder for the `-m` flag value. With an empty value, searches
+// Returns the checkpoint folder (or .gguf file) for the `-m` flag value. With an empty value, searches
 //   ./gemma-3-270m-it, ./gemma-3-270m,
 //   $HF_HUB_CACHE | $HF_HOME/hub | $XDG_CACHE_HOME/huggingface/hub | ~/.cache/huggingface/hub
 //     / models--google--gemma-3-270m-it/snapshots/<rev>/

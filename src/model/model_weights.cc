@@ -1,5 +1,7 @@
 #include "model/model_weights.h"
 
+#include "model/gguf_model.h"
+
 namespace gemma3 {
 
 namespace {
@@ -83,6 +85,7 @@ Result<ModelWeights> bind_weights(const ModelConfig& c, const TensorStore& store
 }
 
 Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& model_dir) {
+  if (is_gguf_path(model_dir)) return load_gguf_model(model_dir);
   auto model = std::make_unique<Model>();
   auto config = load_model_config(model_dir);
   if (!config) return std::move(config).take_error();

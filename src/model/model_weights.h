@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "model/gguf_file.h"
 #include "model/model_config.h"
 #include "model/safetensors.h"
 #include "ops/dtype.h"
@@ -40,12 +41,14 @@ struct ModelWeights {
 // loading, so any number of KV caches and threads can share it.
 struct Model {
   ModelConfig config;
-  std::unique_ptr<TensorStore> store;
+  std::unique_ptr<TensorStore> store;  // safetensors checkpoints
+  std::unique_ptr<GgufFile> gguf;      // GGUF files (model/gguf_model.h); the other one is null
   ModelWeights weights;
   // Matrices re-encoded at load (model/weight_convert.h); the views in `weights` point into these.
   std::vector<std::vector<uint8_t>> owned_weights;
 };
 
+// `model_dir` is a checkpoint folder, or a .gguf file (then load_gguf_model).
 Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& model_dir);
 // Binds weights for a config from an already opened store (also used by tests).
 Result<ModelWeights> bind_weights(const ModelConfig& config, const TensorStore& store);

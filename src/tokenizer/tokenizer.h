@@ -33,8 +33,24 @@
 
 namespace gemma3 {
 
+// A SentencePiece vocabulary as llama.cpp stores it in a GGUF file (tokenizer.ggml.tokens, .scores,
+// .token_type; tokenizer.ggml.model = "llama"). Views must outlive Tokenizer::from_sentencepiece.
+struct SentencePieceVocab {
+  // tokenizer.ggml.token_type values (llama.cpp's llama_token_type / SentencePiece piece types).
+  enum Type : int32_t { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
+  std::vector<std::string_view> pieces;  // [n] by id
+  std::vector<float> scores;             // [n]
+  std::vector<int32_t> types;            // [n]
+  int32_t bos_id = -1, eos_id = -1, pad_id = -1;
+  std::string chat_template;
+  std::string source;  // names the file in error messages
+};
+
 class Tokenizer {
  public:
+  // Builds the Hugging Face tokenizer that transformers' GemmaConverter would make from the same
+  // SentencePiece model (see tokenizer_from_gguf.cc for how merges and added tokens are derived).
+  static Result<std::unique_ptr<Tokenizer>> from_sentencepiece(const SentencePieceVocab& vocab);
   // Reads DIR/tokenizer.json and, when present, DIR/tokenizer_config.json (bos/eos/pad token
   // names, chat_template).
   static Result<std::unique_ptr<Tokenizer>> load(const std::filesystem::path& model_dir);
@@ -81,6 +97,7 @@ class Tokenizer {
 
  private:
   friend class TokenizerLoader;
+  friend class SentencePieceBuilder;
   Tokenizer() = default;
 
   struct Replace {
