@@ -14,9 +14,9 @@ namespace od = simdjson::ondemand;
 namespace {
 
 // The content of a JSON string whose text starts at `p` (just after the opening quote), in place,
-// when it holds no escape or control character; nullopt otherwise (then simdjson unescapes it, or
-// rejects it exactly as its DOM parser would). Stage 1 has already found where every string ends,
-// so this only scans one short string; `end` bounds it anyway.
+// when it holds no escape or control character; nullopt otherwise (then simdjson's own string
+// parsing, the one its DOM parser uses, unescapes or rejects it). Stage 1 has already found where
+// every string ends, so this only scans one short string; `end` bounds it anyway.
 std::optional<std::string_view> plain_string(const char* p, const char* end) {
   for (const char* q = p; q < end; ++q) {
     const auto c = static_cast<unsigned char>(*q);

@@ -30,9 +30,9 @@ class Vocab {
 
   // Batched lookups (loading resolves 1.5 M merge pieces): hash many pieces, prefetch their slots,
   // then the text of the long ones, then find; the cache misses of independent lookups overlap.
-  // A multiply-xor hash over 8-byte words: pieces are short (7 bytes on average for Gemma), so
-  // this is a few multiplies where std::hash runs a byte loop; also used for the 1.5 M lookups
-  // of loading.
+  //
+  // The hash: multiply-xor over 8-byte words. Pieces are short (9 bytes on average for Gemma),
+  // so this is a few multiplies where std::hash runs a byte loop.
   static uint32_t hash(std::string_view piece) {
     const char* p = piece.data();
     size_t n = piece.size();
