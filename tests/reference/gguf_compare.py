@@ -150,11 +150,33 @@ def tokenize(args, model, text, plain):
     return json.loads(run(args, cmd, text))
 
 
+def stress_text():
+    """Seeded text that leans on what a vocabulary rebuilt from scores could get wrong: runs of
+    spaces, newlines and tabs of every length up to 40 (their merges rank above all learned ones),
+    mixed runs, the added tokens beside words, and words split at odd places."""
+    rng = np.random.default_rng(11)
+    words = ["the", "lighthouse", "keeper", "ing", "tion", "日本語", "naïve", "x", "<b>", "</p>", "<start_of_turn>",
+             "<end_of_turn>", "<unused3>", "\u00e9", "42", "3.14", "def", "{", "}", "é", "🙂", "<bos>", "[multimodal]"]
+    parts = []
+    for _ in range(3000):
+        r = rng.random()
+        if r < 0.4:
+            parts.append(str(rng.choice([" ", "\n", "\t"])) * int(rng.integers(1, 41)))
+        elif r < 0.5:
+            parts.append("".join(str(rng.choice([" ", "\n", "\t"])) for _ in range(int(rng.integers(2, 9)))))
+        else:
+            parts.append(str(rng.choice(words)))
+    return "".join(parts).encode("utf-8")
+
+
 def check_tokenizer(args):
     ckpt, ggufs = paths(args)
     gguf = ggufs["q4_0"]  # the vocabulary is the same in every file; the smallest loads fastest
     failures = []
-    for path in CORPUS:
+    stress = os.path.join(args.workdir, "stress.txt")
+    with open(stress, "wb") as f:
+        f.write(stress_text())
+    for path in CORPUS + [stress]:
         with open(path, "rb") as f:
             text = f.read()
         for tok in UNMAPPABLE:
