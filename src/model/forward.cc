@@ -1,7 +1,6 @@
 #include "model/forward.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 
 #include "ops/matmul.h"
@@ -158,9 +157,9 @@ void ForwardPass::attention(std::span<const BatchItem> items, int32_t layer, KvC
   const float cap = softcap ? static_cast<float>(*c.attn_logit_softcapping) : 1.0f;
 
   // (token, head) tasks handed out dynamically: their cost grows with the position.
-  std::atomic<int64_t> next_task{0};
-  kernel_pool().run(num_threads(), [&](int, int) {
-   for (int64_t task; (task = next_task.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) {
+  kernel_pool().run_chunks(static_cast<size_t>(n_tasks), num_threads(), [&](size_t chunk) {
+   {
+    const int64_t task = static_cast<int64_t>(chunk);
     const size_t r = static_cast<size_t>(task / c.num_heads);
     const int32_t h = static_cast<int32_t>(task % c.num_heads);
     const BatchItem& item = items[token_item_[r]];

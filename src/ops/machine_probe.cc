@@ -72,7 +72,7 @@ double best_rate(int threads, double units_per_iteration, Body body) {
   for (int rep = 0; rep < 3; ++rep) {
     std::vector<float> sink(static_cast<size_t>(threads));
     const auto t0 = std::chrono::steady_clock::now();
-    kernel_pool().run(threads, [&](int t, int) { sink[t] = body(kFmaIterations); });
+    kernel_pool().run_chunks(static_cast<size_t>(threads), threads, [&](size_t t) { sink[t] = body(kFmaIterations); });
     const double s = seconds_since(t0);
     volatile float keep = sink[0];
     (void)keep;
@@ -92,7 +92,8 @@ double probe_read_gb_s(int threads, size_t read_mib) {
   for (int rep = 0; rep < 4; ++rep) {
     std::vector<float> sink(static_cast<size_t>(threads));
     const auto t0 = std::chrono::steady_clock::now();
-    kernel_pool().run(threads, [&](int t, int nt) {
+    const size_t nt = static_cast<size_t>(threads);
+    kernel_pool().run_chunks(nt, threads, [&](size_t t) {
       const size_t b = n * t / nt, e = n * (t + 1) / nt;
       sink[t] = max_value(buf.get() + b, e - b);
     });

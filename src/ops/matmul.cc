@@ -33,6 +33,7 @@ constexpr size_t kFeatureAlign = 16;
 // DRAM) the fork/join (~3.3 µs measured here: cross-core round trips are ~0.5-1 µs) costs more
 // than the second thread saves.
 constexpr size_t kMinMacsPerThread = size_t{1} << 16;
+constexpr size_t kChunksPerThread = 8;
 
 }  // namespace
 
@@ -49,9 +50,12 @@ void matmul(const float* x, size_t n_rows, const WeightView& w, float* y) {
   }
   // Equal contiguous slices (static split): with n_rows = 1 each thread streams the same number of
   // weight bytes. Which thread computes a feature does not change its value (see the contract).
-  kernel_pool().run(static_cast<int>(threads), [&](int t, int nt) {
-    const size_t begin = std::min(w.rows, units * t / nt * kFeatureAlign);
-    const size_t end = std::min(w.rows, units * (t + 1) / nt * kFeatureAlign);
+  // A few chunks per thread, claimed dynamically (see thread_pool.h): a thread the OS has not
+  // scheduled yet does not hold the others up. Chunks start on whole tiles.
+  const size_t n_chunks = std::min(units, std::min(threads * kChunksPerThread, std::max<size_t>(threads, macs / kMinMacsPerThread)));
+  kernel_pool().run_chunks(n_chunks, static_cast<int>(threads), [&](size_t c) {
+    const size_t begin = std::min(w.rows, units * c / n_chunks * kFeatureAlign);
+    const size_t end = std::min(w.rows, units * (c + 1) / n_chunks * kFeatureAlign);
     if (begin < end) fn(x, n_rows, w, begin, end, y);
   });
 }

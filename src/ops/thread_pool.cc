@@ -42,49 +42,58 @@ ThreadPool::ThreadPool(int n_threads) {
 }
 
 ThreadPool::~ThreadPool() {
-  stop_.store(true, std::memory_order_relaxed);
+  stop_.store(true);
   epoch_.fetch_add(1, std::memory_order_release);
   epoch_.notify_all();
   for (auto& w : workers_) w.join();
 }
 
-void ThreadPool::run(int n_threads, RegionFn fn, void* context) {
-  n_threads = std::min(n_threads, size());
-  if (n_threads <= 1 || t_inside_region) {
-    fn(context, 0, 1);
+void ThreadPool::claim_and_run() {
+  const ChunkFn fn = fn_.load(std::memory_order_relaxed);
+  void* const context = context_.load(std::memory_order_relaxed);
+  const size_t n = n_chunks_.load(std::memory_order_relaxed);
+  for (size_t c; (c = next_chunk_.fetch_add(1, std::memory_order_relaxed)) < n;) fn(context, c);
+}
+
+void ThreadPool::run_chunks(size_t n_chunks, int max_threads, ChunkFn fn, void* context) {
+  if (n_chunks == 0) return;
+  std::unique_lock<std::mutex> lock(run_mutex_, std::defer_lock);
+  if (n_chunks == 1 || max_threads <= 1 || workers_.empty() || t_inside_region || !lock.try_lock()) {
+    for (size_t c = 0; c < n_chunks; ++c) fn(context, c);
     return;
   }
-  std::unique_lock<std::mutex> lock(run_mutex_, std::try_to_lock);
-  if (!lock.owns_lock()) {  // another thread's region is running: do ours alone
-    fn(context, 0, 1);
-    return;
-  }
-  fn_ = fn;
-  context_ = context;
-  n_active_ = n_threads;
-  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  // Publish the region, then open it (seq_cst: pairs with the workers' enter-then-check below).
+  fn_.store(fn, std::memory_order_relaxed);
+  context_.store(context, std::memory_order_relaxed);
+  n_chunks_.store(n_chunks, std::memory_order_relaxed);
+  max_threads_.store(max_threads, std::memory_order_relaxed);
+  next_chunk_.store(0, std::memory_order_relaxed);
+  open_.store(true);
   epoch_.fetch_add(1, std::memory_order_release);
   epoch_.notify_all();
 
   t_inside_region = true;
-  fn(context, 0, n_threads);
+  claim_and_run();
   t_inside_region = false;
 
-  for (int left = pending_.load(std::memory_order_acquire); left != 0;) left = wait_for_change(pending_, left);
+  // Close the region, then wait for the workers that entered it (they may be finishing a chunk).
+  // A worker entering after this point sees open_ == false and touches nothing (Dekker: both
+  // sides store then load with seq_cst, so at least one sees the other).
+  open_.store(false);
+  for (int inside = in_region_.load(); inside != 0;) inside = wait_for_change(in_region_, inside);
 }
 
 void ThreadPool::worker_loop(int index) {
   t_inside_region = true;  // a kernel called from a worker never re-enters the pool
   // Not epoch_.load(): the first region may be published before this thread gets here, and it
-  // must still be run. A new pool's epoch starts at 0.
+  // must still be seen. A new pool's epoch starts at 0.
   uint32_t seen = 0;
   for (;;) {
     seen = wait_for_change(epoch_, seen);
-    if (stop_.load(std::memory_order_relaxed)) return;
-    if (index < n_active_) fn_(context_, index, n_active_);
-    // Every worker acknowledges every region (idle ones too), so the caller can reuse fn_ and
-    // context_ as soon as pending_ reaches zero.
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+    if (stop_.load()) return;
+    in_region_.fetch_add(1);
+    if (open_.load() && index < max_threads_.load(std::memory_order_relaxed)) claim_and_run();
+    if (in_region_.fetch_sub(1) == 1) in_region_.notify_one();
   }
 }
 
