@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 
 #include "ops/dtype.h"
 
@@ -16,5 +17,15 @@ namespace gemma3 {
 // y must not overlap x or w. Cost: 2·n_rows·rows·cols flops; n_rows = 1 streams w once
 // (memory-bandwidth bound), larger n_rows reuse each widened weight panel across x tiles.
 void matmul(const float* x, size_t n_rows, const WeightView& w, float* y);
+
+// Several matrices with the same input width applied to the same x in ONE parallel region
+// (q/k/v, gate/up): one fork/join instead of several, and the threads stream the matrices as one
+// long run. Each target's y is exactly what matmul(x, n_rows, target.w, target.y) writes.
+// At most 8 targets.
+struct MatmulTarget {
+  WeightView w;
+  float* y;  // (n_rows, w.rows)
+};
+void matmul_many(const float* x, size_t n_rows, std::span<const MatmulTarget> targets);
 
 }  // namespace gemma3

@@ -146,6 +146,25 @@ TEST_P(Matmul, LargeRowsSplitAcrossThreads) {
   expect_close_to_reference(x, 3, w, two, "threads=2");
 }
 
+TEST_P(Matmul, ManyEqualsOneByOne) {
+  // q/k/v-like targets of different heights (not multiples of the tile) in one region.
+  const size_t cols = test::cols_for(dtype(), 640);
+  TestWeights a = random_weights(dtype(), 1029, cols, 51), b = random_weights(dtype(), 37, cols, 52),
+              c = random_weights(dtype(), 256, cols, 53);
+  for (size_t n_rows : {size_t{1}, size_t{5}, size_t{33}}) {
+    auto x = random_floats(n_rows * cols, 54);
+    std::vector<float> ya(n_rows * a.rows), yb(n_rows * b.rows), yc(n_rows * c.rows);
+    const MatmulTarget targets[] = {{a.view(), ya.data()}, {b.view(), yb.data()}, {c.view(), yc.data()}};
+    ThreadsScope t(2);
+    matmul_many(x.data(), n_rows, targets);
+    for (const auto& [w, y] : {std::pair{&a, &ya}, std::pair{&b, &yb}, std::pair{&c, &yc}}) {
+      std::vector<float> alone(y->size());
+      matmul(x.data(), n_rows, w->view(), alone.data());
+      EXPECT_EQ(*y, alone) << "rows=" << w->rows << " n_rows=" << n_rows;
+    }
+  }
+}
+
 TEST_P(Matmul, EmptyShapes) {
   // cols == 0: every output is the empty sum, 0. n_rows == 0 or rows == 0: nothing is written.
   TestWeights empty = random_weights(dtype(), 5, 0, 41);

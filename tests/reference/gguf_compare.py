@@ -4,7 +4,8 @@ in safetensors, through the built `gemma3` program.
 
 Checks (--check):
   files      write the synthetic tiny checkpoint and its GGUF conversions into WORKDIR (fixture)
-  logits     `gemma3 logits` of the BF16 GGUF == the bf16 safetensors checkpoint, bit for bit;
+  logits     `gemma3 logits` of the BF16 GGUF (also one with general.alignment 256) == the bf16
+             safetensors checkpoint, bit for bit;
              F32 and F16 GGUFs within a float tolerance of it (F16 rounds some weights)
   quant      Q8_0 and Q4_0 GGUFs against an F32 safetensors checkpoint holding exactly the
              dequantized weights (so only the kernels' arithmetic may differ), within a tolerance
@@ -77,6 +78,8 @@ def check_files(args):
         t0 = time.time()
         gguf_writer.convert(ckpt, path, dtype=d)
         log(f"  wrote {path} ({os.path.getsize(path) / 1e6:.1f} MB, {time.time() - t0:.1f} s)")
+    # A non-default general.alignment (tensor offsets and the data section move).
+    gguf_writer.convert(ckpt, os.path.join(args.workdir, "tiny-bf16-align256.gguf"), dtype="bf16", alignment=256)
     # An F32 safetensors twin of each quantized file: exactly the weights the GGUF holds.
     tensors = gguf_writer.read_checkpoint(ckpt)
     with open(os.path.join(ckpt, "config.json")) as f:
@@ -114,8 +117,9 @@ def check_logits(args):
     failures = []
     for mode in ("prefill", "decode"):
         want = logits(args, ckpt, ids, os.path.join(args.workdir, f"st-{mode}.npy"), mode)
-        for d, tol in (("bf16", 0.0), ("f32", 1e-5), ("f16", 1e-3)):
-            got = logits(args, ggufs[d], ids, os.path.join(args.workdir, f"{d}-{mode}.npy"), mode)
+        files = dict(ggufs, align256=os.path.join(args.workdir, "tiny-bf16-align256.gguf"))
+        for d, tol in (("bf16", 0.0), ("align256", 0.0), ("f32", 1e-5), ("f16", 1e-3)):
+            got = logits(args, files[d], ids, os.path.join(args.workdir, f"{d}-{mode}.npy"), mode)
             if got.shape != want.shape:
                 failures.append(f"{d} {mode}: shape {got.shape} != {want.shape}")
                 continue
