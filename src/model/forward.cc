@@ -72,9 +72,10 @@ void ForwardPass::run(std::span<const BatchItem> items, KvCache& cache, float* l
 
     // Attention block: x += post_attention_norm(o_proj(attn(rope(norm_qk(qkv(input_norm(x)))))))
     for (size_t r = 0; r < T; ++r) rms_norm(&x_[r * H], lw.input_norm.data(), H, eps, &normed_[r * H]);
-    matmul(normed_.data(), T, lw.q_proj, q_.data());  // (T, Q)
-    matmul(normed_.data(), T, lw.k_proj, k_.data());  // (T, KV)
-    matmul(normed_.data(), T, lw.v_proj, v_.data());  // (T, KV)
+    const MatmulTarget qkv[] = {{lw.q_proj, q_.data()},   // (T, Q)
+                                {lw.k_proj, k_.data()},   // (T, KV)
+                                {lw.v_proj, v_.data()}};  // (T, KV)
+    matmul_many(normed_.data(), T, qkv);
     for (size_t r = 0; r < T; ++r) {
       for (int32_t h = 0; h < c.num_heads; ++h) {
         float* qh = &q_[r * Q + static_cast<size_t>(h) * c.head_dim];
@@ -96,8 +97,9 @@ void ForwardPass::run(std::span<const BatchItem> items, KvCache& cache, float* l
 
     // MLP block: x += post_feedforward_norm(down(gelu_tanh(gate(n)) * up(n))), n = pre_feedforward_norm(x)
     for (size_t r = 0; r < T; ++r) rms_norm(&x_[r * H], lw.pre_feedforward_norm.data(), H, eps, &normed_[r * H]);
-    matmul(normed_.data(), T, lw.gate_proj, gate_.data());  // (T, I)
-    matmul(normed_.data(), T, lw.up_proj, up_.data());      // (T, I)
+    const MatmulTarget gate_up[] = {{lw.gate_proj, gate_.data()},  // (T, I)
+                                    {lw.up_proj, up_.data()}};      // (T, I)
+    matmul_many(normed_.data(), T, gate_up);
     for (size_t r = 0; r < T; ++r) gelu_tanh_mul(&gate_[r * I], &up_[r * I], &gate_[r * I], I);
     matmul(gate_.data(), T, lw.down_proj, proj_.data());  // (T, H)
     for (size_t r = 0; r < T; ++r) {
