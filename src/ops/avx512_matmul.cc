@@ -66,7 +66,19 @@ GEMMA3_AVX512 inline __m512 block_scale(const uint8_t* block) {
   return _mm512_set1_ps(_cvtsh_ss(d));
 }
 
+// The block-quantized loaders also widen a whole 32-element block at once (block(): elements
+// k..k+15 into lo, k+16..k+31 into hi, k a multiple of 32), so the decode tile reads each scale
+// once per block. Same values as two full() calls.
 struct LoadQ8_0 {
+  static constexpr bool kWholeBlocks = true;
+  GEMMA3_AVX512 static void block(const uint8_t* row, size_t k, __m512& lo, __m512& hi) {
+    const uint8_t* b = row + k / kQuantBlock * sizeof(BlockQ8_0);
+    const __m512 d = block_scale(b);
+    const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 2));
+    const __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 18));
+    lo = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q0)), d);
+    hi = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q1)), d);
+  }
   GEMMA3_AVX512 static __m512 full(const uint8_t* row, size_t k) {
     const uint8_t* block = row + k / kQuantBlock * sizeof(BlockQ8_0);
     const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2 + k % kQuantBlock));
@@ -76,6 +88,18 @@ struct LoadQ8_0 {
 };
 
 struct LoadQ4_0 {
+  static constexpr bool kWholeBlocks = true;
+  // A nibble q becomes d·(q − 8) by one permute of a 16-entry table of d·(−8 … 7): each entry is
+  // the same exact product full() computes.
+  GEMMA3_AVX512 static void block(const uint8_t* row, size_t k, __m512& lo, __m512& hi) {
+    const uint8_t* b = row + k / kQuantBlock * sizeof(BlockQ4_0);
+    const __m512 table = _mm512_mul_ps(
+        _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7), block_scale(b));
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 2));
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    lo = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_and_si128(bytes, mask)), table);
+    hi = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask)), table);
+  }
   GEMMA3_AVX512 static __m512 full(const uint8_t* row, size_t k) {
     const uint8_t* block = row + k / kQuantBlock * sizeof(BlockQ4_0);
     __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
@@ -104,6 +128,20 @@ GEMMA3_AVX512 void tile(const float* x, const uint8_t* w, size_t row_bytes, size
   const uint8_t* next = w + O * row_bytes;
   const size_t step_bytes = O * row_bytes * 16 / k_len;  // weight bytes per k-step
   size_t k = 0;
+  if constexpr (requires { W::kWholeBlocks; }) {
+    if constexpr (R == 1) {  // decode: one scale per block; the same fma sequence as below
+      for (; k + 32 <= k_len; k += 32) {
+        const uint8_t* pf = next + k / 16 * step_bytes;
+        for (size_t line = 0; line < 2 * step_bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(pf + line), _MM_HINT_T0);
+        __m512 lo[O], hi[O];
+#pragma GCC unroll 8
+        for (int o = 0; o < O; ++o) W::block(w + o * row_bytes, k, lo[o], hi[o]);
+        const __m512 x0 = _mm512_loadu_ps(x + k), x1 = _mm512_loadu_ps(x + k + 16);
+#pragma GCC unroll 8
+        for (int o = 0; o < O; ++o) acc[0][o] = _mm512_fmadd_ps(x1, hi[o], _mm512_fmadd_ps(x0, lo[o], acc[0][o]));
+      }
+    }
+  }
   for (; k + 16 <= k_len; k += 16) {
     const uint8_t* pf = next + k / 16 * step_bytes;
     for (size_t line = 0; line < step_bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(pf + line), _MM_HINT_T0);
