@@ -33,6 +33,7 @@ struct BenchResult {
   double tg_batch_tok_s = 0;  // B sequences decoding together, all tokens counted (B > 1 only)
   double peak_rss_batch1_mb = 0;
   double peak_rss_mb = 0;
+  double kv_cache_mb = 0;  // reserved for all B sequences; untouched blocks cost no RSS
 };
 
 // n decode steps of the first `n_seqs` sequences (all at their current positions); returns seconds.
@@ -57,6 +58,7 @@ BenchResult measure(const Model& model, int64_t n_prompt, int64_t n_gen, int64_t
   BatchSequences seqs(model, static_cast<int32_t>(batch), static_cast<int32_t>(n_prompt + n_gen),
                       static_cast<int32_t>(chunk));
   BenchResult r;
+  r.kv_cache_mb = seqs.kv_bytes() / 1048576.0;
   // Batch 1 first, all repetitions, so its peak RSS is not hidden by the larger batch's KV.
   for (int64_t rep = 0; rep < reps; ++rep) {
     seqs.reset();
@@ -105,9 +107,7 @@ int run_bench(int argc, char** argv) {
 
   const BenchResult r = measure(model, n_prompt, n_gen, batch, reps, std::min(chunk, n_prompt));
   const double tg_tok_s = batch > 1 ? r.tg_batch_tok_s : r.tg1_tok_s;
-  const double kv_mb = BatchSequences(model, static_cast<int32_t>(batch), static_cast<int32_t>(n_prompt + n_gen),
-                                      static_cast<int32_t>(std::min(chunk, n_prompt)))
-                           .kv_bytes() / 1048576.0;  // allocated, not touched: costs no RSS
+  const double kv_mb = r.kv_cache_mb;
   const TokenCost cost = token_cost(model, n_prompt);
   // Probed after the runs (and after reading peak RSS: the read probe allocates its own buffer).
   MachineLimits limits;
