@@ -68,18 +68,25 @@ struct Tally {
 };
 
 // A model loaded without a safetensors store (another file format) still has its bound views:
-// they give every parameter and each matrix's dtype, but not the bytes as stored (null here).
+// they give every parameter, each matrix's dtype and its bytes in memory (norm vectors as the f32
+// copies the forward pass reads). Also used when --dtype re-encoded the matrices at load.
 ordered_json weights_from_views(const Model& model) {
   std::map<std::string, Tally> by_dtype;
-  int64_t params = 0;
-  auto add = [&](const std::string& dtype, int64_t n) {
+  int64_t params = 0, bytes = 0;
+  auto add = [&](const std::string& dtype, int64_t n, int64_t n_bytes) {
     Tally& t = by_dtype[dtype];
     ++t.tensors;
     t.params += n;
+    t.bytes += n_bytes;
     params += n;
+    bytes += n_bytes;
   };
-  auto matrix = [&](const WeightView& v) { add(dtype_name(v.dtype), static_cast<int64_t>(v.rows * v.cols)); };
-  auto norm = [&](const std::vector<float>& v) { add("f32", static_cast<int64_t>(v.size())); };  // widened at load
+  auto matrix = [&](const WeightView& v) {
+    add(dtype_name(v.dtype), static_cast<int64_t>(v.rows * v.cols), static_cast<int64_t>(v.rows * dtype_row_bytes(v.dtype, v.cols)));
+  };
+  auto norm = [&](const std::vector<float>& v) {  // widened to f32 at load
+    add("f32", static_cast<int64_t>(v.size()), static_cast<int64_t>(v.size() * sizeof(float)));
+  };
   const ModelWeights& w = model.weights;
   matrix(w.embed_tokens);
   if (w.lm_head.data != w.embed_tokens.data) matrix(w.lm_head);
@@ -94,16 +101,17 @@ ordered_json weights_from_views(const Model& model) {
     }
   }
   ordered_json dtypes = ordered_json::object();
-  for (const auto& [name, t] : by_dtype) dtypes[name] = {{"tensors", t.tensors}, {"parameters", t.params}, {"bytes", nullptr}};
+  for (const auto& [name, t] : by_dtype) dtypes[name] = {{"tensors", t.tensors}, {"parameters", t.params}, {"bytes", t.bytes}};
   return ordered_json{{"parameters", params},
-                      {"bytes", nullptr},
+                      {"bytes", bytes},
                       {"tensors_in_checkpoint", nullptr},
                       {"dtypes", dtypes},
                       {"tied_embeddings", w.lm_head.data == w.embed_tokens.data}};
 }
 
 Result<ordered_json> weights_json(const Model& model) {
-  if (!model.store) return weights_from_views(model);
+  // Re-encoded at load (--dtype): the file's tensors are no longer what runs.
+  if (!model.store || !model.owned_weights.empty()) return weights_from_views(model);
   std::map<std::string, Tally> by_dtype;
   int64_t params = 0, bytes = 0;
   for (const std::string& name : bound_tensor_names(model.config)) {
@@ -235,8 +243,12 @@ ordered_json cpu_json() {
   flags["avx512bw"] = __builtin_cpu_supports("avx512bw") != 0;
   flags["avx512vl"] = __builtin_cpu_supports("avx512vl") != 0;
   flags["avx512dq"] = __builtin_cpu_supports("avx512dq") != 0;
+  // Extensions the AVX-512 tier uses when present (named as /proc/cpuinfo names them).
+  flags["avx512_bf16"] = __builtin_cpu_supports("avx512bf16") != 0;
+  flags["avx512_vnni"] = __builtin_cpu_supports("avx512vnni") != 0;
   return ordered_json{{"best_isa", isa_name(best_supported_isa())},
                       {"kernels", isa_name(active_isa())},
+                      {"kernel_features", kernel_features()},
                       {"threads", num_threads()},
                       {"flags", flags}};
 }
@@ -397,7 +409,7 @@ void print_text(const ordered_json& info) {
   for (const auto& [name, on] : cpu["flags"].items()) {
     if (on.get<bool>()) flags += (flags.empty() ? "" : " ") + name;
   }
-  std::printf("cpu           kernels %s (best supported %s), %d threads; %s\n", cpu["kernels"].get<std::string>().c_str(),
+  std::printf("cpu           kernels %s (best supported %s), %d threads; %s\n", cpu["kernel_features"].get<std::string>().c_str(),
               cpu["best_isa"].get<std::string>().c_str(), cpu["threads"].get<int>(),
               flags.empty() ? "no AVX2/AVX-512" : flags.c_str());
 }
