@@ -22,6 +22,8 @@ TokenCost token_cost(const Model& model, int64_t n_prompt) {
   cost.lm_head_bytes = matrix_bytes(model.weights.lm_head);
   cost.lm_head_params = matrix_params(model.weights.lm_head);
   cost.decode_weight_bytes = cost.block_weight_bytes + cost.lm_head_bytes;
+  const bool tied = model.weights.embed_tokens.data == model.weights.lm_head.data;
+  cost.held_weight_bytes = cost.decode_weight_bytes + (tied ? 0 : matrix_bytes(model.weights.embed_tokens));
 
   const ModelConfig& c = model.config;
   const double per_pair = 4.0 * c.num_heads * c.head_dim;  // QKᵀ + PV

@@ -16,6 +16,8 @@ struct TokenCost {
   double decode_weight_bytes = 0;
   double block_weight_bytes = 0;    // the blocks' share of it
   double lm_head_bytes = 0;         // the LM head's share
+  // Bytes of every matrix the model holds: the above plus the embedding when it is not the LM head.
+  double held_weight_bytes = 0;
   double block_params = 0;          // elements of the 7 block matrices over all layers
   double lm_head_params = 0;
   // Prompt processing of n tokens from position 0, per token: 2 flops per block weight element

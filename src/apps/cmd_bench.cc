@@ -126,6 +126,7 @@ int run_bench(int argc, char** argv) {
         {"batch", batch}, {"batch_speedup", speedup}, {"n_prompt", n_prompt}, {"n_gen", n_gen},
         {"repetitions", reps}, {"dtype", dtype}, {"lm_head_dtype", dtype_name(model.weights.lm_head.dtype)},
         {"weight_bytes", cost.decode_weight_bytes}, {"block_weight_bytes", cost.block_weight_bytes},
+        {"held_weight_mb", cost.held_weight_bytes / 1048576.0},
         {"flops_per_prompt_token", cost.prompt_flops_per_token},
         {"tg_gb_s", tg_gb_s}, {"pp_gflop_s", pp_gflop_s},
         {"kv_dtype", "f32"}, {"kv_cache_mb", kv_mb},
@@ -156,8 +157,8 @@ int run_bench(int argc, char** argv) {
   if (batch > 1)
     std::printf("tg%lld x%lld: %8.1f tok/s in all (%.1f per sequence) = %.2fx batch 1\n", n_gen, batch,
                 r.tg_batch_tok_s, r.tg_batch_tok_s / batch, speedup);
-  std::printf("KV cache f32, %.0f MiB reserved; peak RSS %.0f MiB (batch 1: %.0f MiB)\n", kv_mb, r.peak_rss_mb,
-              r.peak_rss_batch1_mb);
+  std::printf("weights held %.0f MiB; KV cache f32, %.0f MiB reserved; peak RSS %.0f MiB (batch 1: %.0f MiB)\n",
+              cost.held_weight_bytes / 1048576.0, kv_mb, r.peak_rss_mb, r.peak_rss_batch1_mb);
   if (probe && limits.bf16_gflop_s > 0) std::printf("machine: bf16 dot-product peak %.0f GFLOP/s\n", limits.bf16_gflop_s);
   return 0;
 }

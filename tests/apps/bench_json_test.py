@@ -65,7 +65,7 @@ def main():
 
     for key in ["pp_tok_s", "tg_tok_s", "tg_batch1_tok_s", "batch_speedup", "weight_bytes", "block_weight_bytes",
                 "flops_per_prompt_token", "tg_gb_s", "pp_gflop_s", "kv_cache_mb", "peak_rss_mb",
-                "peak_rss_batch1_mb", "tg_bandwidth_fraction", "pp_flops_fraction"]:
+                "peak_rss_batch1_mb", "held_weight_mb", "tg_bandwidth_fraction", "pp_flops_fraction"]:
         positive(j, key)
     check(j.get("batch") == batch, f"batch {j.get('batch')!r}, want {batch}")
     check(j.get("n_prompt") == n_prompt and j.get("n_gen") == n_gen and j.get("repetitions") == 2,
@@ -80,6 +80,9 @@ def main():
     check(close(j.get("block_weight_bytes", 0), block_bytes), f"block_weight_bytes {j.get('block_weight_bytes')} != {block_bytes}")
     check(close(j.get("weight_bytes", 0), block_bytes + lm_head_bytes),
           f"weight_bytes {j.get('weight_bytes')} != {block_bytes + lm_head_bytes}")
+    # The tiny checkpoint ties the LM head to the embedding: held once.
+    check(close(j.get("held_weight_mb", 0), (block_bytes + lm_head_bytes) / 1048576),
+          f"held_weight_mb {j.get('held_weight_mb')} != {(block_bytes + lm_head_bytes) / 1048576}")
     visible = sum(min(p + 1, window) if kind == "sliding_attention" else p + 1
                   for kind in c["layer_types"] for p in range(n_prompt))
     flops = 2 * block_params + 4 * q_dim * visible / n_prompt + 2 * vocab * hidden / n_prompt
