@@ -10,6 +10,7 @@
 #include "model/model_locator.h"
 #include "model/weight_convert.h"
 #include "ops/cpu_features.h"
+#include "ops/matmul.h"
 #include "ops/parallel.h"
 #include "util/mapped_file.h"
 
@@ -18,7 +19,8 @@ namespace gemma3 {
 void add_model_options(Args& args) {
   args.option("model", "m", "checkpoint folder, or Hugging Face repo id org/name (default: ./gemma-3-270m-it, ./gemma-3-270m, HF cache)")
       .option("threads", "t", "threads (0 = all cores)", "0")
-      .option("dtype", "", "re-encode the weight matrices at load: bf16, f16, f32, q8_0 (int8, 32-element blocks) or q4_0");
+      .option("dtype", "", "re-encode the weight matrices at load: bf16, f16, f32, q8_0 (int8, 32-element blocks) or q4_0")
+      .flag("matmul-bf16", "round matmul inputs to bf16 and use AVX512_BF16 dot products: ~2x prompt speed, logits move ~1% of their range");
 }
 
 Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer) {
@@ -26,6 +28,7 @@ Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer) 
   auto threads = args.get_int("threads");
   if (!threads || *threads < 0) return make_error("--threads expects a non-negative integer");
   set_num_threads(static_cast<int>(*threads));
+  set_matmul_precision(args.is_set("matmul-bf16") ? MatmulPrecision::kBf16Activations : MatmulPrecision::kExact);
 
   LoadedCheckpoint ckpt;
   auto dir = resolve_model_dir(args.get("model"));

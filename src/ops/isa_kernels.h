@@ -55,4 +55,14 @@ void softmax(float* x, size_t n);
 float max_value(const float* x, size_t n);
 }  // namespace avx512
 
+// The opt-in bf16-activation matmul (MatmulPrecision::kBf16Activations) on CPUs with AVX512_BF16
+// (cpu_has_avx512_bf16()). Activations are passed pre-rounded: rows of padded_cols(k) bf16
+// values, zero beyond k. Weights must be bf16.
+namespace avx512_bf16 {
+inline size_t padded_cols(size_t k) { return (k + 31) / 32 * 32; }
+void round_rows_to_bf16(const float* x, size_t n_rows, size_t k, uint16_t* xb);
+void matmul_block(const uint16_t* xb, size_t n_rows, const WeightView& w, size_t o_begin, size_t o_end,
+                  float* y);
+}  // namespace avx512_bf16
+
 }  // namespace gemma3::kernels

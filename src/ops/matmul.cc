@@ -2,6 +2,8 @@
 #include "ops/matmul.h"
 
 #include <algorithm>
+#include <atomic>
+#include <vector>
 
 #include "ops/cpu_features.h"
 #include "ops/isa_kernels.h"
@@ -43,9 +45,44 @@ void matmul(const float* x, size_t n_rows, const WeightView& w, float* y) {
   matmul_many(x, n_rows, std::span<const MatmulTarget>(&target, 1));
 }
 
+namespace {
+std::atomic<MatmulPrecision> g_precision{MatmulPrecision::kExact};
+}  // namespace
+
+void set_matmul_precision(MatmulPrecision precision) { g_precision.store(precision, std::memory_order_relaxed); }
+MatmulPrecision matmul_precision() { return g_precision.load(std::memory_order_relaxed); }
+
 void matmul_many(const float* x, size_t n_rows, std::span<const MatmulTarget> targets) {
   if (n_rows == 0 || targets.empty()) return;
   const BlockFn fn = block_fn(active_isa());
+  const size_t k = targets[0].w.cols;
+  // kBf16Activations: x rounded to bf16 once here. With AVX512_BF16 and bf16 weights the kernel
+  // takes the rounded rows as they are; otherwise the rounded values go through the exact kernels,
+  // so the mode means the same arithmetic up to summation order on every CPU.
+  thread_local std::vector<uint16_t> x_bf16;  // (n_rows, padded_cols(k))
+  thread_local std::vector<float> x_rounded;  // (n_rows, k)
+  bool bf16_dot = false;
+  if (matmul_precision() == MatmulPrecision::kBf16Activations) {
+    bf16_dot = cpu_has_avx512_bf16() &&
+               std::all_of(targets.begin(), targets.end(), [](const MatmulTarget& t) { return t.w.dtype == DType::kBF16; });
+    if (bf16_dot) {
+      x_bf16.resize(n_rows * kernels::avx512_bf16::padded_cols(k));
+      kernels::avx512_bf16::round_rows_to_bf16(x, n_rows, k, x_bf16.data());
+    } else {
+      x_rounded.resize(n_rows * k);
+      for (size_t i = 0; i < n_rows * k; ++i) x_rounded[i] = bf16_to_f32(f32_to_bf16(x[i]));
+      x = x_rounded.data();
+    }
+  }
+  // (Plain pointers: a thread_local named inside the lambda would be each worker's own, empty one.)
+  const uint16_t* xb = x_bf16.data();
+  auto block = [&, xb](const WeightView& w, size_t begin, size_t end, float* y) {
+    if (bf16_dot) {
+      kernels::avx512_bf16::matmul_block(xb, n_rows, w, begin, end, y);
+    } else {
+      fn(x, n_rows, w, begin, end, y);
+    }
+  };
   // The targets' output features, concatenated, in units of kFeatureAlign (a unit never spans two
   // targets). first_unit[i] = units before target i.
   size_t first_unit[8], units = 0, macs = 0;
@@ -63,7 +100,7 @@ void matmul_many(const float* x, size_t n_rows, std::span<const MatmulTarget> ta
       const size_t t0 = first_unit[i], t1 = t0 + (w.rows + kFeatureAlign - 1) / kFeatureAlign;
       const size_t a = std::max(u0, t0), b = std::min(u1, t1);
       if (a >= b) continue;
-      fn(x, n_rows, w, (a - t0) * kFeatureAlign, std::min(w.rows, (b - t0) * kFeatureAlign), targets[i].y);
+      block(w, (a - t0) * kFeatureAlign, std::min(w.rows, (b - t0) * kFeatureAlign), targets[i].y);
     }
   };
   size_t threads = static_cast<size_t>(num_threads());

@@ -18,6 +18,16 @@ namespace gemma3 {
 // (memory-bandwidth bound), larger n_rows reuse each widened weight panel across x tiles.
 void matmul(const float* x, size_t n_rows, const WeightView& w, float* y);
 
+// Arithmetic of every matmul in the process (default kExact, the contract above).
+// kBf16Activations rounds each x element to bf16 (nearest even) first, as llama.cpp's BF16 path
+// and Hugging Face's bf16 inference do; with AVX512_BF16 and bf16 weights it then runs vdpbf16ps,
+// twice the f32 FMA rate (prompt processing is compute-bound). The determinism contract holds
+// within the mode. It moves the synthetic 270m logits by ~1% of their range (the reference
+// tolerance is 0.1%), so it is opt-in (`--matmul-bf16`).
+enum class MatmulPrecision { kExact, kBf16Activations };
+void set_matmul_precision(MatmulPrecision precision);
+MatmulPrecision matmul_precision();
+
 // Several matrices with the same input width applied to the same x in ONE parallel region
 // (q/k/v, gate/up): one fork/join instead of several, and the threads stream the matrices as one
 // long run. Each target's y is exactly what matmul(x, n_rows, target.w, target.y) writes.

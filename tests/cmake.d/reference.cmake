@@ -42,3 +42,8 @@ gemma3_reference_compare(270m logits_prefill "reference;slow" 600 --modes prefil
 gemma3_reference_compare(270m logits_chunked "reference;slow" 900 --modes chunked)
 gemma3_reference_compare(270m logits_decode "reference;slow" 600 --modes decode)
 gemma3_reference_compare(270m greedy "reference;slow" 600)
+
+# --matmul-bf16 (activations rounded to bf16 at every matmul input, vdpbf16ps where the CPU has
+# it) is an approximation by design: the NumPy experiment that rounds the same inputs moved the
+# logits by 1.3% (tiny) and 0.9% (270m) of max|logit|. This holds it to a stated 3%.
+gemma3_reference_compare(tiny logits_matmul_bf16 "reference" 120 --engine-args=--matmul-bf16 --rel-tol 0.03)

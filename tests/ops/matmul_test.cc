@@ -181,6 +181,37 @@ TEST_P(Matmul, EmptyShapes) {
   EXPECT_EQ(untouched[0], -1.0f);
 }
 
+// MatmulPrecision::kBf16Activations: the same contract with x rounded to bf16 first (on AVX512_BF16
+// CPUs through vdpbf16ps, elsewhere through the exact kernels).
+struct PrecisionScope {
+  explicit PrecisionScope(MatmulPrecision p) : saved(matmul_precision()) { set_matmul_precision(p); }
+  ~PrecisionScope() { set_matmul_precision(saved); }
+  MatmulPrecision saved;
+};
+
+TEST_P(Matmul, Bf16ActivationsMatchRoundedReferenceAndStayDeterministic) {
+  PrecisionScope p(MatmulPrecision::kBf16Activations);
+  for (size_t cols : {size_t{17}, size_t{640}, size_t{1000}}) {
+    const size_t c = test::cols_for(dtype(), cols), rows = 203;
+    TestWeights w = random_weights(dtype(), rows, c, 61);
+    auto x = random_floats(40 * c, 62, -2.0f, 2.0f);
+    std::vector<float> x_rounded(x.size());
+    for (size_t i = 0; i < x.size(); ++i) x_rounded[i] = bf16_to_f32(f32_to_bf16(x[i]));
+    std::vector<float> single(40 * rows);
+    {
+      ThreadsScope t(1);
+      for (size_t r = 0; r < 40; ++r) matmul(&x[r * c], 1, w.view(), &single[r * rows]);
+    }
+    expect_close_to_reference(x_rounded, 40, w, single, "bf16 activations, one row at a time");
+    ThreadsScope t(2);
+    for (size_t n_rows : {size_t{7}, size_t{40}}) {
+      std::vector<float> y(n_rows * rows);
+      matmul(x.data(), n_rows, w.view(), y.data());
+      for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], single[i]) << "n_rows=" << n_rows << " i=" << i;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllIsas, Matmul,
                          ::testing::Combine(::testing::ValuesIn(test::supported_isas()),
                                             ::testing::Values(DType::kBF16, DType::kF16,
