@@ -58,7 +58,8 @@ def log(msg):
 
 
 def run_engine(args, cmd, stdin_path=None, timeout=900):
-    full = [args.gemma3] + cmd
+    extra = args.engine_args.split() if cmd[0] in ("logits", "generate", "perplexity") else []
+    full = [args.gemma3] + cmd + extra
     log("  $ " + " ".join(full) + (f" < {stdin_path}" if stdin_path else ""))
     t0 = time.time()
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
@@ -299,6 +300,8 @@ def main(argv=None):
     ap.add_argument("--greedy-tokens", type=int)
     ap.add_argument("--ctx", type=int, default=16, help="perplexity window")
     ap.add_argument("--rel-tol", type=float, default=1e-3)
+    ap.add_argument("--engine-args", default="",
+                    help="extra options for the engine's logits/generate/perplexity runs, e.g. '--kv-dtype bf16'")
     ap.add_argument("--fresh", action="store_true",
                     help="re-synthesize the checkpoint even if the workdir has one")
     ap.add_argument("--keep", action="store_true", help="keep the engine's .npy outputs")
