@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "kv/kv_cache.h"
 #include "model/gguf_model.h"
 #include "model/model_locator.h"
 #include "model/weight_convert.h"
@@ -20,6 +21,7 @@ void add_model_options(Args& args) {
   args.option("model", "m", "checkpoint folder, or Hugging Face repo id org/name (default: ./gemma-3-270m-it, ./gemma-3-270m, HF cache)")
       .option("threads", "t", "threads (0 = all cores)", "0")
       .option("dtype", "", "re-encode the weight matrices at load: bf16, f16, f32, q8_0 (int8, 32-element blocks) or q4_0")
+      .option("kv-dtype", "", "KV cache storage: f32, or bf16 (half the memory, less accurate)", "f32")
       .flag("matmul-bf16", "round matmul inputs to bf16 and use AVX512_BF16 dot products: ~2x prompt speed, logits move ~1% of their range");
 }
 
@@ -29,6 +31,8 @@ Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer) 
   if (!threads || *threads < 0) return make_error("--threads expects a non-negative integer");
   set_num_threads(static_cast<int>(*threads));
   set_matmul_precision(args.is_set("matmul-bf16") ? MatmulPrecision::kBf16Activations : MatmulPrecision::kExact);
+  auto kv_dtype = parse_kv_dtype(args.get("kv-dtype"));
+  if (!kv_dtype) return std::move(kv_dtype).take_error();
 
   LoadedCheckpoint ckpt;
   auto dir = resolve_model_dir(args.get("model"));
@@ -37,6 +41,7 @@ Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer) 
   auto model = load_model(ckpt.dir);
   if (!model) return std::move(model).take_error();
   ckpt.model = std::move(model).value();
+  ckpt.model->kv_dtype = *kv_dtype;
   if (args.has("dtype")) {
     auto dtype = parse_weight_dtype(args.get("dtype"));
     if (!dtype) return std::move(dtype).take_error();

@@ -129,7 +129,7 @@ int run_bench(int argc, char** argv) {
         {"held_weight_mb", cost.held_weight_bytes / 1048576.0},
         {"flops_per_prompt_token", cost.prompt_flops_per_token},
         {"tg_gb_s", tg_gb_s}, {"pp_gflop_s", pp_gflop_s},
-        {"kv_dtype", "f32"}, {"kv_cache_mb", kv_mb},
+        {"kv_dtype", kv_dtype_name(model.kv_dtype)}, {"kv_cache_mb", kv_mb},
         {"peak_rss_mb", r.peak_rss_mb}, {"peak_rss_batch1_mb", r.peak_rss_batch1_mb},
         {"threads", num_threads()}, {"isa", isa_name(active_isa())}, {"kernel_features", kernel_features()},
         {"model", ckpt->dir.string()}};
@@ -157,8 +157,8 @@ int run_bench(int argc, char** argv) {
   if (batch > 1)
     std::printf("tg%lld x%lld: %8.1f tok/s in all (%.1f per sequence) = %.2fx batch 1\n", n_gen, batch,
                 r.tg_batch_tok_s, r.tg_batch_tok_s / batch, speedup);
-  std::printf("weights held %.0f MiB; KV cache f32, %.0f MiB reserved; peak RSS %.0f MiB (batch 1: %.0f MiB)\n",
-              cost.held_weight_bytes / 1048576.0, kv_mb, r.peak_rss_mb, r.peak_rss_batch1_mb);
+  std::printf("weights held %.0f MiB; KV cache %s, %.0f MiB reserved; peak RSS %.0f MiB (batch 1: %.0f MiB)\n",
+              cost.held_weight_bytes / 1048576.0, kv_dtype_name(model.kv_dtype), kv_mb, r.peak_rss_mb, r.peak_rss_batch1_mb);
   if (probe && limits.bf16_gflop_s > 0) std::printf("machine: bf16 dot-product peak %.0f GFLOP/s\n", limits.bf16_gflop_s);
   return 0;
 }

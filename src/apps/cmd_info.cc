@@ -194,6 +194,7 @@ ordered_json kv_json(const ModelConfig& c, const KvBudget& budget) {
   one.block_size = 1;
   one.n_full_blocks = 1;
   one.n_sliding_blocks = 1;
+  one.kv_dtype = budget.kv_dtype;
   const KvCache probe(one, 1, 1, c.kv_dim());
   const int64_t per_layer = static_cast<int64_t>(probe.bytes_per_position_per_layer());
   const int32_t n_full = c.count_layers(LayerKind::kFull), n_sliding = c.count_layers(LayerKind::kSliding);
@@ -209,6 +210,7 @@ ordered_json kv_json(const ModelConfig& c, const KvBudget& budget) {
                               g.block_size;
   const int64_t pool_tokens = static_cast<int64_t>(g.n_full_blocks) * g.block_size;
   return ordered_json{
+      {"dtype", kv_dtype_name(budget.kv_dtype)},
       {"bytes_per_position_per_layer", per_layer},
       {"full_layers", n_full},
       {"sliding_layers", n_sliding},
@@ -389,8 +391,9 @@ void print_text(const ordered_json& info) {
                 tmpl["checkpoint_template_fnv1a64"].get<std::string>().c_str());
   }
   std::printf("\n");
-  std::printf("KV cache      %s B/token on the %d full layers + %s B/token on the %d sliding layers (naive: %s B/token)\n",
-              grouped(kv["full_bytes_per_token"].get<int64_t>()).c_str(), kv["full_layers"].get<int>(),
+  std::printf("KV cache      %s: %s B/token on the %d full layers + %s B/token on the %d sliding layers (naive: %s B/token)\n",
+              kv["dtype"].get<std::string>().c_str(), grouped(kv["full_bytes_per_token"].get<int64_t>()).c_str(),
+              kv["full_layers"].get<int>(),
               grouped(kv["sliding_bytes_per_token"].get<int64_t>()).c_str(), kv["sliding_layers"].get<int>(),
               grouped(kv["naive_bytes_per_token"].get<int64_t>()).c_str());
   std::printf("  paged       sliding layers keep only the last %s positions: a %s-token sequence holds %s (%s B/token)\n",
@@ -444,6 +447,7 @@ int run(int argc, char** argv) {
   KvBudget budget = *budget_args;
   // As serve: without a byte budget or a token count, the full pool holds one full context.
   if (budget.tokens == 0 && budget.bytes == 0) budget.tokens = ckpt->model->config.max_position_embeddings;
+  budget.kv_dtype = ckpt->model->kv_dtype;  // --kv-dtype, as serve
   auto info = collect(*ckpt, budget);
   if (!info) {
     std::fprintf(stderr, "gemma3 info: %s\n", info.error().c_str());

@@ -65,6 +65,7 @@ Result<std::unique_ptr<ServingStack>> load_stack(const Args& args) {
   budget.tokens = *kv_tokens > 0 || budget.bytes > 0 ? *kv_tokens : model.config.max_position_embeddings;
   budget.max_running = static_cast<int32_t>(*running);
   budget.max_batch_tokens = static_cast<int32_t>(*batch_tokens);
+  budget.kv_dtype = model.kv_dtype;
   const KvGeometry geometry = plan_kv_geometry(model.config, budget);
 
   EngineOptions options;

@@ -9,8 +9,9 @@ KvGeometry plan_kv_geometry(const ModelConfig& c, const KvBudget& budget) {
   g.block_size = budget.block_size;
   g.sliding_window = c.sliding_window;
   g.max_context = c.max_position_embeddings;
+  g.kv_dtype = budget.kv_dtype;
   const int64_t bs = budget.block_size;
-  const int64_t per_position_layer = 2 * sizeof(float) * static_cast<int64_t>(c.kv_dim());
+  const int64_t per_position_layer = 2 * static_cast<int64_t>(kv_dtype_bytes(budget.kv_dtype)) * c.kv_dim();
   const int64_t full_block_bytes = std::max<int64_t>(1, c.count_layers(LayerKind::kFull) * bs * per_position_layer);
   const int64_t sliding_block_bytes = c.count_layers(LayerKind::kSliding) * bs * per_position_layer;
   const int64_t window_blocks = (c.sliding_window + budget.max_batch_tokens + bs - 1) / bs + 2;

@@ -15,6 +15,7 @@ struct KvBudget {
   int32_t block_size = 16;
   int32_t max_running = 64;  // sequences at once (sizes the sliding pool)
   int32_t max_batch_tokens = 512;
+  KvDtype kv_dtype = KvDtype::kF32;  // element type of the pools (sizes a block in bytes)
 };
 
 // Full-attention pool: what the budget allows. Sliding pool: enough for every running sequence's

@@ -4,10 +4,18 @@
 // p % block_size. Nothing else about sequences crosses this line.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
 namespace gemma3 {
+
+// Element type of the stored K/V rows. f32 by default: bf16 halves the cache's memory and read
+// traffic but moves synthetic checkpoints' logits past the reference tolerance (docs in kv_cache.h).
+enum class KvDtype { kF32 = 0, kBf16 = 1 };
+
+inline size_t kv_dtype_bytes(KvDtype dtype) { return dtype == KvDtype::kBf16 ? 2 : 4; }
+inline const char* kv_dtype_name(KvDtype dtype) { return dtype == KvDtype::kBf16 ? "bf16" : "f32"; }
 
 // Shape of the paged KV cache. Two pools, like the model has two kinds of layers: full-attention
 // layers keep every position; sliding-window layers only ever read the last `sliding_window`
@@ -18,6 +26,7 @@ struct KvGeometry {
   int32_t n_sliding_blocks = 0;   // blocks in the sliding-window pool (0 when no sliding layers)
   int32_t sliding_window = 0;     // W: a query at p sees keys p-W+1 .. p on sliding layers
   int32_t max_context = 0;        // max_position_embeddings
+  KvDtype kv_dtype = KvDtype::kF32;
 };
 
 struct BatchItem {

@@ -22,7 +22,7 @@ BatchSequences::BatchSequences(const Model& model, int32_t n_seqs, int32_t capac
       // spanning at most that many / block_size + 2 blocks.
       ring_per_seq_(std::min(blocks_per_seq_, (model.config.sliding_window + chunk_) / kBlockSize + 2)),
       geometry_{kBlockSize, n_seqs * blocks_per_seq_, n_seqs * ring_per_seq_, model.config.sliding_window,
-                model.config.max_position_embeddings},
+                model.config.max_position_embeddings, model.kv_dtype},
       cache_(make_kv_cache(model.config, geometry_)),
       forward_(model),
       positions_(n_seqs, 0) {

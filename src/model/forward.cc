@@ -3,12 +3,21 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ops/attention.h"
 #include "ops/matmul.h"
 #include "ops/thread_pool.h"
 #include "ops/vector_ops.h"
 #include "util/check.h"
 
 namespace gemma3 {
+
+namespace {
+
+// Rows per parallel chunk of the per-row loops (norms, rope, residual adds): below this a step
+// (decode) runs them on the calling thread, where a fork/join would cost more than the work.
+constexpr size_t kRowsPerChunk = 16;
+
+}  // namespace
 
 size_t count_logit_rows(std::span<const BatchItem> items) {
   size_t rows = 0;
@@ -65,47 +74,74 @@ void ForwardPass::run(std::span<const BatchItem> items, KvCache& cache, float* l
     }
   }
 
+  // cos/sin of the step's positions for both rope bases, shared by every layer of that kind.
+  const Rope* ropes[2] = {&rope_local_, &rope_global_};
+  for (int k = 0; k < 2; ++k) {
+    const size_t half = static_cast<size_t>(ropes[k]->half());
+    rope_cos_[k].resize(T * half);
+    rope_sin_[k].resize(T * half);
+    parallel_for(T, kRowsPerChunk, [&](size_t r0, size_t r1) {
+      ropes[k]->fill(std::span<const int32_t>(&token_pos_[r0], r1 - r0), &rope_cos_[k][r0 * half],
+                     &rope_sin_[k][r0 * half]);
+    });
+  }
+
   for (int32_t l = 0; l < c.num_layers; ++l) {
     const LayerWeights& lw = w.layers[l];
     const bool sliding = c.layer_kinds[l] == LayerKind::kSliding;
     const Rope& rope = sliding ? rope_local_ : rope_global_;
+    const float* rope_cos = sliding ? rope_cos_[0].data() : rope_cos_[1].data();
+    const float* rope_sin = sliding ? rope_sin_[0].data() : rope_sin_[1].data();
 
     // Attention block: x += post_attention_norm(o_proj(attn(rope(norm_qk(qkv(input_norm(x)))))))
-    for (size_t r = 0; r < T; ++r) rms_norm(&x_[r * H], lw.input_norm.data(), H, eps, &normed_[r * H]);
+    parallel_for(T, kRowsPerChunk, [&](size_t r0, size_t r1) {
+      for (size_t r = r0; r < r1; ++r) rms_norm(&x_[r * H], lw.input_norm.data(), H, eps, &normed_[r * H]);
+    });
     const MatmulTarget qkv[] = {{lw.q_proj, q_.data()},   // (T, Q)
                                 {lw.k_proj, k_.data()},   // (T, KV)
                                 {lw.v_proj, v_.data()}};  // (T, KV)
     matmul_many(normed_.data(), T, qkv);
-    for (size_t r = 0; r < T; ++r) {
-      for (int32_t h = 0; h < c.num_heads; ++h) {
-        float* qh = &q_[r * Q + static_cast<size_t>(h) * c.head_dim];
-        rms_norm(qh, lw.q_norm.data(), c.head_dim, eps, qh);
+    parallel_for(T, kRowsPerChunk, [&](size_t r0, size_t r1) {
+      for (size_t r = r0; r < r1; ++r) {
+        for (int32_t h = 0; h < c.num_heads; ++h) {
+          float* qh = &q_[r * Q + static_cast<size_t>(h) * c.head_dim];
+          rms_norm(qh, lw.q_norm.data(), c.head_dim, eps, qh);
+        }
+        for (int32_t h = 0; h < c.num_kv_heads; ++h) {
+          float* kh = &k_[r * KV + static_cast<size_t>(h) * c.head_dim];
+          rms_norm(kh, lw.k_norm.data(), c.head_dim, eps, kh);
+        }
+        const size_t half = static_cast<size_t>(rope.half());
+        rope.apply(&q_[r * Q], c.num_heads, rope_cos + r * half, rope_sin + r * half);
+        rope.apply(&k_[r * KV], c.num_kv_heads, rope_cos + r * half, rope_sin + r * half);
       }
-      for (int32_t h = 0; h < c.num_kv_heads; ++h) {
-        float* kh = &k_[r * KV + static_cast<size_t>(h) * c.head_dim];
-        rms_norm(kh, lw.k_norm.data(), c.head_dim, eps, kh);
-      }
-      rope.apply(&q_[r * Q], c.num_heads, token_pos_[r]);
-      rope.apply(&k_[r * KV], c.num_kv_heads, token_pos_[r]);
-    }
+    });
     attention(items, l, cache);
     matmul(attn_.data(), T, lw.o_proj, proj_.data());  // (T, H)
-    for (size_t r = 0; r < T; ++r) {
-      rms_norm(&proj_[r * H], lw.post_attention_norm.data(), H, eps, &proj_[r * H]);
-      add(&proj_[r * H], &x_[r * H], H);
-    }
+    parallel_for(T, kRowsPerChunk, [&](size_t r0, size_t r1) {
+      for (size_t r = r0; r < r1; ++r) {
+        rms_norm(&proj_[r * H], lw.post_attention_norm.data(), H, eps, &proj_[r * H]);
+        add(&proj_[r * H], &x_[r * H], H);
+      }
+    });
 
     // MLP block: x += post_feedforward_norm(down(gelu_tanh(gate(n)) * up(n))), n = pre_feedforward_norm(x)
-    for (size_t r = 0; r < T; ++r) rms_norm(&x_[r * H], lw.pre_feedforward_norm.data(), H, eps, &normed_[r * H]);
+    parallel_for(T, kRowsPerChunk, [&](size_t r0, size_t r1) {
+      for (size_t r = r0; r < r1; ++r) rms_norm(&x_[r * H], lw.pre_feedforward_norm.data(), H, eps, &normed_[r * H]);
+    });
     const MatmulTarget gate_up[] = {{lw.gate_proj, gate_.data()},  // (T, I)
                                     {lw.up_proj, up_.data()}};      // (T, I)
     matmul_many(normed_.data(), T, gate_up);
-    for (size_t r = 0; r < T; ++r) gelu_tanh_mul(&gate_[r * I], &up_[r * I], &gate_[r * I], I);
+    parallel_for(T, std::max<size_t>(1, kRowsPerChunk / 4), [&](size_t r0, size_t r1) {
+      for (size_t r = r0; r < r1; ++r) gelu_tanh_mul(&gate_[r * I], &up_[r * I], &gate_[r * I], I);
+    });
     matmul(gate_.data(), T, lw.down_proj, proj_.data());  // (T, H)
-    for (size_t r = 0; r < T; ++r) {
-      rms_norm(&proj_[r * H], lw.post_feedforward_norm.data(), H, eps, &proj_[r * H]);
-      add(&proj_[r * H], &x_[r * H], H);
-    }
+    parallel_for(T, kRowsPerChunk, [&](size_t r0, size_t r1) {
+      for (size_t r = r0; r < r1; ++r) {
+        rms_norm(&proj_[r * H], lw.post_feedforward_norm.data(), H, eps, &proj_[r * H]);
+        add(&proj_[r * H], &x_[r * H], H);
+      }
+    });
   }
 
   // Final norm and LM head, only on the rows whose logits are wanted.
@@ -126,67 +162,53 @@ void ForwardPass::run(std::span<const BatchItem> items, KvCache& cache, float* l
   }
 }
 
-// Writes this step's K/V into the cache, then computes each (token, head)'s attention over the
-// positions it may see — 0..p on full layers, p-W+1..p on sliding ones — through the block tables.
+// Writes this step's K/V into the cache, then runs the fused paged attention (ops/attention.h):
+// each (token, head) over the positions it may see — 0..p on full layers, p-W+1..p on sliding
+// ones — through the item's block table.
 void ForwardPass::attention(std::span<const BatchItem> items, int32_t layer, KvCache& cache) {
   const ModelConfig& c = model_.config;
   const bool sliding = c.layer_kinds[layer] == LayerKind::kSliding;
   const KvPool pool = sliding ? KvPool::kSliding : KvPool::kFull;
   const int32_t pool_layer = pool_layer_index_[layer];
   const int32_t bs = cache.geometry().block_size;
-  const size_t Q = c.q_dim(), KV = c.kv_dim(), hd = c.head_dim;
+  const size_t Q = c.q_dim(), KV = c.kv_dim();
   const size_t T = token_pos_.size();
+  const DType kv_dtype = cache.dtype() == KvDtype::kBf16 ? DType::kBF16 : DType::kF32;
 
-  auto block_of = [&](const BatchItem& item, int32_t pos) {
-    std::span<const int32_t> table = sliding ? item.sliding_blocks : item.full_blocks;
-    size_t logical = static_cast<size_t>(pos / bs);
-    G3_CHECK(logical < table.size() && table[logical] >= 0);
-    return table[logical];
-  };
-
-  for (size_t r = 0; r < T; ++r) {
-    const BatchItem& item = items[token_item_[r]];
-    int32_t pos = token_pos_[r];
-    int32_t block = block_of(item, pos);
-    std::copy_n(&k_[r * KV], KV, cache.key(pool, pool_layer, block, pos % bs));
-    std::copy_n(&v_[r * KV], KV, cache.value(pool, pool_layer, block, pos % bs));
-  }
-
-  const float score_scale = static_cast<float>(1.0 / std::sqrt(c.query_pre_attn_scalar));
-  const int32_t group = c.num_heads / c.num_kv_heads;
-  const int64_t n_tasks = static_cast<int64_t>(T) * c.num_heads;
-  const bool softcap = c.attn_logit_softcapping.has_value();
-  const float cap = softcap ? static_cast<float>(*c.attn_logit_softcapping) : 1.0f;
-
-  // (token, head) tasks handed out dynamically: their cost grows with the position.
-  kernel_pool().run_chunks(static_cast<size_t>(n_tasks), num_threads(), [&](size_t chunk) {
-   {
-    const int64_t task = static_cast<int64_t>(chunk);
-    const size_t r = static_cast<size_t>(task / c.num_heads);
-    const int32_t h = static_cast<int32_t>(task % c.num_heads);
-    const BatchItem& item = items[token_item_[r]];
-    const int32_t pos = token_pos_[r];
-    const int32_t lo = sliding ? std::max(0, pos - c.sliding_window + 1) : 0;
-    const size_t kv_offset = static_cast<size_t>(h / group) * hd;
-    const float* q = &q_[r * Q + static_cast<size_t>(h) * hd];
-    float* out = &attn_[r * Q + static_cast<size_t>(h) * hd];
-
-    thread_local std::vector<float> scores;
-    scores.resize(static_cast<size_t>(pos - lo + 1));
-    for (int32_t p = lo; p <= pos; ++p) {
-      const float* k = cache.key(pool, pool_layer, block_of(item, p), p % bs) + kv_offset;
-      float s = dot(q, k, hd) * score_scale;
-      if (softcap) s = std::tanh(s / cap) * cap;
-      scores[p - lo] = s;
+  parallel_for(T, kRowsPerChunk, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) {
+      const BatchItem& item = items[token_item_[r]];
+      const int32_t pos = token_pos_[r];
+      std::span<const int32_t> table = sliding ? item.sliding_blocks : item.full_blocks;
+      const size_t logical = static_cast<size_t>(pos / bs);
+      G3_CHECK(logical < table.size() && table[logical] >= 0);
+      store_kv_row(&k_[r * KV], KV, kv_dtype, cache.key(pool, pool_layer, table[logical], pos % bs));
+      store_kv_row(&v_[r * KV], KV, kv_dtype, cache.value(pool, pool_layer, table[logical], pos % bs));
     }
-    softmax(scores.data(), scores.size());
-    std::fill_n(out, hd, 0.0f);
-    for (int32_t p = lo; p <= pos; ++p) {
-      const float* v = cache.value(pool, pool_layer, block_of(item, p), p % bs) + kv_offset;
-      axpy(scores[p - lo], v, out, hd);
-    }
-   }
   });
+
+  runs_.clear();
+  size_t t = 0;
+  for (const auto& item : items) {
+    const int32_t n = static_cast<int32_t>(item.tokens.size());
+    runs_.push_back({&q_[t * Q], &attn_[t * Q], item.first_pos, n, sliding ? item.sliding_blocks : item.full_blocks});
+    t += item.tokens.size();
+  }
+  AttentionParams params;
+  params.n_heads = c.num_heads;
+  params.n_kv_heads = c.num_kv_heads;
+  params.head_dim = c.head_dim;
+  params.scale = static_cast<float>(1.0 / std::sqrt(c.query_pre_attn_scalar));
+  params.softcap = c.attn_logit_softcapping ? static_cast<float>(*c.attn_logit_softcapping) : 0.0f;
+  params.window = sliding ? c.sliding_window : 0;
+  PagedKvLayer kv;
+  kv.keys = cache.keys(pool, pool_layer);
+  kv.values = cache.values(pool, pool_layer);
+  kv.dtype = kv_dtype;
+  kv.block_size = bs;
+  kv.n_blocks = cache.n_blocks(pool);
+  kv.row_stride = KV;
+  paged_attention(params, kv, runs_);
 }
 
 }  // namespace gemma3

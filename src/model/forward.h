@@ -14,6 +14,7 @@
 
 #include "kv/batch.h"
 #include "kv/kv_cache.h"
+#include "ops/attention.h"
 #include "model/model_weights.h"
 #include "model/rope.h"
 
@@ -51,6 +52,8 @@ class ForwardPass {
   std::vector<float> up_;       // (T, intermediate)
   std::vector<int32_t> token_pos_;    // (T,)
   std::vector<int32_t> token_item_;   // (T,) index into items
+  std::vector<float> rope_cos_[2], rope_sin_[2];  // [local|global]: (T, head_dim/2) for token_pos_
+  std::vector<AttentionRun> runs_;    // one per item, the attention call of a layer
 };
 
 }  // namespace gemma3

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "kv/batch.h"
 #include "model/gguf_file.h"
 #include "model/model_config.h"
 #include "model/safetensors.h"
@@ -46,6 +47,9 @@ struct Model {
   ModelWeights weights;
   // Matrices re-encoded at load (model/weight_convert.h); the views in `weights` point into these.
   std::vector<std::vector<uint8_t>> owned_weights;
+  // How this process stores the model's KV cache (--kv-dtype): every KvCache built for the model
+  // (SequenceRunner, BatchSequences, the server's pools) uses it.
+  KvDtype kv_dtype = KvDtype::kF32;
 };
 
 // `model_dir` is a checkpoint folder, or a .gguf file (then load_gguf_model).

@@ -15,19 +15,21 @@ Rope::Rope(int32_t head_dim, double base, double scaling_factor) : head_dim_(hea
   }
 }
 
-void Rope::apply(float* x, int32_t n_heads, int32_t pos) const {
-  const int32_t half = head_dim_ / 2;
-  // angle = f32(pos * inv_freq) as HF forms it; cos/sin evaluated accurately from that f32 angle.
-  thread_local std::vector<float> cos_table, sin_table;
-  cos_table.resize(half);
-  sin_table.resize(half);
-  float* cs = cos_table.data();
-  float* sn = sin_table.data();
-  for (int32_t i = 0; i < half; ++i) {
-    float angle = static_cast<float>(pos) * inv_freq_[i];
-    cs[i] = static_cast<float>(std::cos(static_cast<double>(angle)));
-    sn[i] = static_cast<float>(std::sin(static_cast<double>(angle)));
+void Rope::fill(std::span<const int32_t> positions, float* cos, float* sin) const {
+  const size_t half = inv_freq_.size();
+  for (size_t r = 0; r < positions.size(); ++r) {
+    // angle = f32(pos * inv_freq) as HF forms it; cos/sin evaluated accurately from that f32 angle.
+    const float pos = static_cast<float>(positions[r]);
+    for (size_t i = 0; i < half; ++i) {
+      const float angle = pos * inv_freq_[i];
+      cos[r * half + i] = static_cast<float>(std::cos(static_cast<double>(angle)));
+      sin[r * half + i] = static_cast<float>(std::sin(static_cast<double>(angle)));
+    }
   }
+}
+
+void Rope::apply(float* x, int32_t n_heads, const float* cs, const float* sn) const {
+  const int32_t half = head_dim_ / 2;
   for (int32_t h = 0; h < n_heads; ++h) {
     float* v = x + static_cast<size_t>(h) * head_dim_;
     for (int32_t i = 0; i < half; ++i) {
@@ -36,6 +38,13 @@ void Rope::apply(float* x, int32_t n_heads, int32_t pos) const {
       v[i + half] = b * cs[i] + a * sn[i];
     }
   }
+}
+
+void Rope::apply(float* x, int32_t n_heads, int32_t pos) const {
+  thread_local std::vector<float> table;
+  table.resize(inv_freq_.size() * 2);
+  fill(std::span<const int32_t>(&pos, 1), table.data(), table.data() + inv_freq_.size());
+  apply(x, n_heads, table.data(), table.data() + inv_freq_.size());
 }
 
 }  // namespace gemma3

@@ -10,8 +10,10 @@ namespace {
 
 constexpr int32_t kBlockSize = 16;
 
-KvGeometry single_sequence_geometry(const ModelConfig& c, int32_t capacity, int32_t chunk) {
+KvGeometry single_sequence_geometry(const Model& model, int32_t capacity, int32_t chunk) {
+  const ModelConfig& c = model.config;
   KvGeometry g;
+  g.kv_dtype = model.kv_dtype;
   g.block_size = kBlockSize;
   const int32_t n_blocks = (capacity + kBlockSize - 1) / kBlockSize;
   g.n_full_blocks = n_blocks;
@@ -29,7 +31,7 @@ SequenceRunner::SequenceRunner(const Model& model, int32_t capacity, int32_t chu
     : model_(model),
       capacity_(capacity),
       chunk_(std::max(1, chunk)),
-      geometry_(single_sequence_geometry(model.config, capacity, std::max(1, chunk))),
+      geometry_(single_sequence_geometry(model, capacity, std::max(1, chunk))),
       cache_(make_kv_cache(model.config, geometry_)),
       forward_(model) {
   const int32_t n_blocks = (capacity + kBlockSize - 1) / kBlockSize;

@@ -24,7 +24,8 @@ DTYPE_BYTES = {"BF16": 2, "F16": 2, "F32": 4}
 
 # Extra serve KV options whose pools are compared with a live `gemma3 serve` ([] = the defaults).
 SERVE_OPTIONS = {
-    "tiny": [[], ["--kv-cache-mb", "16"], ["--kv-cache-tokens", "1000", "--max-running", "4"]],
+    "tiny": [[], ["--kv-cache-mb", "16"], ["--kv-cache-tokens", "1000", "--max-running", "4"],
+             ["--kv-dtype", "bf16", "--kv-cache-mb", "16"]],
     "270m": [[], ["--kv-cache-mb", "512"]],
 }
 
@@ -181,6 +182,7 @@ def main():
     per_layer = 2 * 4 * c["num_key_value_heads"] * c["head_dim"]
     n_full, n_sliding = kinds.count("full"), kinds.count("sliding")
     kv = info["kv_cache"]
+    expect_eq(kv["dtype"], "f32", "default KV dtype")
     expect_eq(kv["bytes_per_position_per_layer"], per_layer, "KV bytes per position per layer")
     expect_eq(kv["full_bytes_per_token"], n_full * per_layer, "full-layer KV bytes/token")
     expect_eq(kv["sliding_bytes_per_token"], n_sliding * per_layer, "sliding-layer KV bytes/token")
@@ -197,14 +199,22 @@ def main():
     for opts in SERVE_OPTIONS[preset]:
         r = run([binary, "info", "-m", ckpt, "--json", *opts])
         expect_eq(r.returncode, 0, f"info {opts}")
-        p = json.loads(r.stdout)["kv_cache"]["serve_pools"]
+        kv_opts = json.loads(r.stdout)["kv_cache"]
+        p = kv_opts["serve_pools"]
+        # --kv-dtype bf16 stores 2-byte elements: every byte count halves.
+        bf16 = "--kv-dtype" in opts and opts[opts.index("--kv-dtype") + 1] == "bf16"
+        opt_per_layer = per_layer // 2 if bf16 else per_layer
+        expect_eq([kv_opts["dtype"], kv_opts["bytes_per_position_per_layer"]],
+                  ["bf16" if bf16 else "f32", opt_per_layer], f"{opts}: KV dtype and bytes per position per layer")
+        expect_eq(p["bytes"], (p["full_blocks"] * n_full + p["sliding_blocks"] * n_sliding) * opt_per_layer *
+                  p["block_size"], f"{opts}: pool bytes")
         served = serve_pools(binary, ckpt, opts)
         expect_eq([p["full_blocks"], p["sliding_blocks"], p["block_size"], p["request_context"]], served,
                   f"pools for {opts}: info vs serve's start-up line")
         if "--kv-cache-mb" in opts:
             budget = int(opts[opts.index("--kv-cache-mb") + 1]) << 20
             check(p["bytes"] <= budget, f"{opts}: {p['bytes']} B of pools exceed the budget")
-            block = (n_full + n_sliding) * per_layer * p["block_size"]
+            block = (n_full + n_sliding) * opt_per_layer * p["block_size"]
             check(p["bytes"] > budget - block, f"{opts}: {p['bytes']} B leaves more than a block unused")
         if "--kv-cache-tokens" in opts:
             tokens = int(opts[opts.index("--kv-cache-tokens") + 1])
@@ -236,6 +246,9 @@ def main():
     # Bad input: clear errors, no crash.
     r = run([binary, "info", "-m", os.path.join(workdir, "no-such-model")])
     check(r.returncode == 1 and "no-such-model" in r.stderr, f"missing model: {r.returncode} {r.stderr!r}")
+    r = run([binary, "info", "-m", ckpt, "--kv-dtype", "f16"])
+    check(r.returncode != 0 and "--kv-dtype" in r.stderr and "f16" in r.stderr,
+          f"bad --kv-dtype: {r.returncode} {r.stderr!r}")
     r = run([binary, "info", "-m", ckpt, "--bogus"])
     check(r.returncode == 2 and "bogus" in r.stderr, f"unknown flag: {r.returncode} {r.stderr!r}")
 
