@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ops/thread_pool.h"
+#include "util/mapped_file.h"
 
 namespace gemma3 {
 
@@ -51,15 +52,35 @@ class Converter {
     model_.owned_weights.emplace_back(w->rows * row_bytes);
     uint8_t* out = model_.owned_weights.back().data();
     const WeightView src = *w;
+    // Source pages are released as each run of rows is done, so the peak holds little more than
+    // the new encoding (converting the 335 MB bf16 embedding at once would peak at both).
+    const bool release = from_file_map(src.data);
+    const size_t src_row_bytes = dtype_row_bytes(src.dtype, src.cols);
+    const auto* src_bytes = static_cast<const uint8_t*>(src.data);
+    constexpr size_t kRowsPerRun = 256;
     parallel_for(src.rows, 64, [&](size_t begin, size_t end) {
       std::vector<float> row(src.cols);
-      for (size_t r = begin; r < end; ++r) {
-        row_to_f32(src, r, row.data());
-        encode_row(row.data(), src.cols, dtype_, out + r * row_bytes);
+      for (size_t r0 = begin; r0 < end; r0 += kRowsPerRun) {
+        const size_t r1 = std::min(end, r0 + kRowsPerRun);
+        for (size_t r = r0; r < r1; ++r) {
+          row_to_f32(src, r, row.data());
+          encode_row(row.data(), src.cols, dtype_, out + r * row_bytes);
+        }
+        if (release) release_mapped_pages(src_bytes + r0 * src_row_bytes, (r1 - r0) * src_row_bytes);
       }
     });
     *w = WeightView{dtype_, out, src.rows, src.cols};
     return ok_status();
+  }
+
+  // Whether `p` points into the checkpoint's file map (not into an earlier conversion's buffer).
+  bool from_file_map(const void* p) const {
+    if (!model_.store && !model_.gguf) return false;
+    const auto* b = static_cast<const uint8_t*>(p);
+    for (const auto& owned : model_.owned_weights) {
+      if (b >= owned.data() && b < owned.data() + owned.size()) return false;
+    }
+    return true;
   }
 
  private:

@@ -1,7 +1,7 @@
 // Re-encodes a loaded model's matrices in another weight format at load time (`--dtype`), e.g.
 // bf16 safetensors -> Q8_0 for a memory-bound decode that reads half the bytes. The new matrices
-// are owned by the Model (Model::owned_weights); the original map stays open but its pages are
-// no longer touched, so they leave RSS under memory pressure.
+// are owned by the Model (Model::owned_weights); the pages of the converted matrices in the file
+// map are released at once (madvise), so RSS holds the new encoding, not both.
 #pragma once
 
 #include <optional>

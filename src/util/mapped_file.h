@@ -32,6 +32,11 @@ class MappedFile {
   size_t size_;
 };
 
+// Drops the whole pages inside [p, p + n) of a READ-ONLY FILE MAP from this process's resident
+// memory (madvise MADV_DONTNEED); a later read maps them in again from the file. Only for memory
+// of a MappedFile: on anonymous memory it would zero the pages.
+void release_mapped_pages(const void* p, size_t n);
+
 // Reads a whole (small) file into a string: configs, JSON, text.
 Result<std::string> read_text_file(const std::filesystem::path& path);
 
