@@ -65,10 +65,14 @@ TEST(WeightConvert, EveryMatrixReencodedAndLogitsStayClose) {
     for (size_t i = 0; i < got.size(); ++i) diff_sq += double(got[i] - want[i]) * (got[i] - want[i]);
     const double relative_rms = std::sqrt(diff_sq / want_sq);
     EXPECT_LE(relative_rms, tolerance) << dtype_name(dtype);
-    if (tolerance > 0) EXPECT_GT(relative_rms, 0.0) << dtype_name(dtype) << ": quantization changed nothing";
+    if (tolerance > 0) {
+      EXPECT_GT(relative_rms, 0.0) << dtype_name(dtype) << ": quantization changed nothing";
+    }
     std::printf("%s: relative RMS logit error %.4g\n", dtype_name(dtype), relative_rms);
     if (dtype == DType::kQ8_0) q8_error = relative_rms;
-    if (dtype == DType::kQ4_0) EXPECT_GT(relative_rms, 4 * q8_error) << "4-bit should be far coarser than 8-bit";
+    if (dtype == DType::kQ4_0) {
+      EXPECT_GT(relative_rms, 4 * q8_error) << "4-bit should be far coarser than 8-bit";
+    }
   }
 }
 
