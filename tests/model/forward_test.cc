@@ -88,6 +88,76 @@ TEST_F(ForwardTest, BatchedSequencesAreBitIdenticalToRunningAlone) {
   EXPECT_TRUE(std::equal(alone_a.begin(), alone_a.end(), both.begin() + b.size() * c.vocab_size));
 }
 
+// Two sequences, each with its own schedule of prefill chunks and decode steps, run alone and then
+// interleaved in shared steps (other physical blocks, the other sequence at other positions): every
+// logit is bit-identical, for f32 and bf16 KV storage.
+TEST_F(ForwardTest, InterleavedPrefillAndDecodeStepsAreBitIdenticalToRunningAlone) {
+  const auto& c = model_->config;
+  const std::vector<int32_t> ids[2] = {random_ids(30, 6), random_ids(25, 7)};
+  const std::vector<std::vector<int32_t>> chunks = {
+      {12, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {7, 9, 1, 1, 1, 1, 1, 1, 1, 1, 1}};
+  for (KvDtype dtype : {KvDtype::kF32, KvDtype::kBf16}) {
+    KvGeometry g{16, 8, 8, c.sliding_window, c.max_position_embeddings, dtype};
+    const std::vector<int32_t> alone_tables[2] = {{0, 1}, {2, 3}}, shared_tables[2] = {{4, 6}, {7, 5}};
+    std::vector<float> alone[2], together[2];
+    for (int s = 0; s < 2; ++s) {
+      alone[s].resize(ids[s].size() * c.vocab_size);
+      together[s].resize(ids[s].size() * c.vocab_size);
+    }
+    // Alone, one sequence per cache.
+    for (int s = 0; s < 2; ++s) {
+      KvCache cache = make_kv_cache(c, g);
+      ForwardPass fwd(*model_);
+      int32_t pos = 0;
+      for (int32_t n : chunks[s]) {
+        BatchItem item{s, std::span<const int32_t>(&ids[s][pos], n), pos, alone_tables[s], alone_tables[s], false, true};
+        fwd.run(std::span<const BatchItem>(&item, 1), cache, &alone[s][pos * c.vocab_size]);
+        pos += n;
+      }
+    }
+    // Together: step i carries chunk i of each sequence that has one.
+    KvCache cache = make_kv_cache(c, g);
+    ForwardPass fwd(*model_);
+    int32_t pos[2] = {0, 0};
+    std::vector<float> step_logits;
+    for (size_t i = 0; i < std::max(chunks[0].size(), chunks[1].size()); ++i) {
+      std::vector<BatchItem> items;
+      std::vector<int> which;
+      for (int s : {1, 0}) {
+        if (i >= chunks[s].size()) continue;
+        const int32_t n = chunks[s][i];
+        items.push_back({s, std::span<const int32_t>(&ids[s][pos[s]], n), pos[s], shared_tables[s], shared_tables[s], false, true});
+        which.push_back(s);
+      }
+      step_logits.resize(count_logit_rows(items) * c.vocab_size);
+      fwd.run(items, cache, step_logits.data());
+      size_t row = 0;
+      for (int s : which) {
+        const int32_t n = chunks[s][i];
+        std::copy_n(&step_logits[row * c.vocab_size], n * c.vocab_size, &together[s][pos[s] * c.vocab_size]);
+        row += n;
+        pos[s] += n;
+      }
+    }
+    for (int s = 0; s < 2; ++s) EXPECT_EQ(alone[s], together[s]) << "sequence " << s << " kv " << kv_dtype_name(dtype);
+  }
+}
+
+TEST_F(ForwardTest, Bf16KvStaysCloseToF32Kv) {
+  // bf16 K/V change the logits by rounding only: same ids, decode and chunked paths, close to f32.
+  auto ids = random_ids(40, 8);
+  auto f32 = logits_with_chunk(ids, 40);
+  model_->kv_dtype = KvDtype::kBf16;
+  for (int32_t chunk : {40, 1, 7}) {
+    auto bf16 = logits_with_chunk(ids, chunk);
+    float worst = 0;
+    for (size_t i = 0; i < f32.size(); ++i) worst = std::max(worst, std::fabs(f32[i] - bf16[i]));
+    EXPECT_LE(worst, 0.05f * max_abs(f32)) << "chunk " << chunk;
+    EXPECT_GT(worst, 0.0f) << "chunk " << chunk << ": bf16 KV should round something";
+  }
+  model_->kv_dtype = KvDtype::kF32;
+}
+
 TEST_F(ForwardTest, ShortSequenceIgnoresSlidingWindowBeyondItsLength) {
   // Below the window length sliding and full layers see the same keys; the ring mapping must
   // not change anything either.
