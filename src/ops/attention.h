@@ -5,12 +5,14 @@
 // consecutive query tokens of a sequence per task, so every K/V row loaded serves many queries.
 //
 // Numerics: s = (q·k)·scale, optionally s = tanh(s / softcap)·softcap, softmax over the visible
-// keys, out = Σ softmax(s)_j · v_j, all in f32. The keys of a query are visited in fixed chunks of
-// kAttentionChunk positions aligned to the position (and never crossing a block), and the running
-// max / sum / output of a query are updated only from its own visible keys. So each output row is a
-// function of its own (token, head) inputs alone: bit-identical whatever else is in the batch, how
-// the tokens are grouped into tasks and how many threads run (for one ISA; the ISAs differ by
-// rounding). Each vectorised kernel has a scalar twin (GEMMA3_ISA=scalar), the test oracle.
+// keys, out = Σ softmax(s)_j · v_j, all in f32. The keys are cut into segments of whole blocks
+// (~512 positions) at fixed positions; within a segment a query's keys are visited in fixed chunks
+// of kAttentionChunk positions aligned to the position (never crossing a block), its running
+// max / sum / output updated only from its own visible keys; the segments' states are then merged
+// in position order. So each output row is a function of its own (token, head) inputs alone:
+// bit-identical whatever else is in the batch, how the tokens are grouped into tasks, whether a
+// decode's segments run on one thread or several, and how many threads run (for one ISA; the ISAs
+// differ by rounding). Each vectorised kernel has a scalar twin (GEMMA3_ISA=scalar), the oracle.
 #pragma once
 
 #include <cstddef>

@@ -45,7 +45,7 @@ GEMMA3_AVX512 inline __mmask16 lanes(int32_t begin, int32_t end) {  // bits [beg
 }
 
 template <bool kBf16>
-GEMMA3_AVX512 void tile_impl(const AttentionTile& tile) {
+GEMMA3_AVX512 void tile_impl(const AttentionTile& tile, AttentionState out) {
   const AttentionParams& p = *tile.params;
   const PagedKvLayer& kv = *tile.kv;
   const AttentionRun& run = *tile.run;
@@ -87,8 +87,8 @@ GEMMA3_AVX512 void tile_impl(const AttentionTile& tile) {
   const __m512 scale = _mm512_set1_ps(p.scale);
   const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
 
-  const int32_t key_lo = attention_lo(p, run.first_pos + tile.t_begin);
-  const int32_t key_hi = run.first_pos + tile.t_end - 1;
+  const int32_t key_lo = std::max(tile.key_begin, attention_lo(p, run.first_pos + tile.t_begin));
+  const int32_t key_hi = std::min(tile.key_end - 1, run.first_pos + tile.t_end - 1);
   for (int32_t c0 = key_lo; c0 <= key_hi;) {
     const int32_t logical = c0 / bs;
     const int32_t in_block = c0 - logical * bs;
@@ -106,7 +106,7 @@ GEMMA3_AVX512 void tile_impl(const AttentionTile& tile) {
       __mmask16 mask[kSlab];
       bool any = false;
       for (int q = 0; q < kSlab; ++q) {
-        const int32_t jb = std::max(c0, lo[s0 + q]) - a, je = std::min(e, pos[s0 + q] + 1) - a;
+        const int32_t jb = std::max(c0, lo[s0 + q]) - a, je = std::min({e, pos[s0 + q] + 1, tile.key_end}) - a;
         mask[q] = jb < je ? lanes(jb, je) : 0;
         any = any || mask[q] != 0;
       }
@@ -238,23 +238,18 @@ GEMMA3_AVX512 void tile_impl(const AttentionTile& tile) {
     c0 = std::min(e, key_hi + 1);
   }
 
-  for (int32_t i = 0; i < nq; ++i) {
-    const int32_t t = tile.t_begin + i / group;
-    const int32_t head = tile.kv_head * group + i % group;
-    float* out = run.out + static_cast<size_t>(t) * q_stride + static_cast<size_t>(head) * hd;
-    const float* o = &acc[static_cast<size_t>(i) * hd];
-    const __m512 inv = _mm512_set1_ps(1.0f / l[i]);
-    for (size_t c = 0; c < n_cols; ++c) _mm512_storeu_ps(out + 16 * c, _mm512_mul_ps(_mm512_loadu_ps(o + 16 * c), inv));
-  }
+  std::copy_n(m.data(), nq, out.m);
+  std::copy_n(l.data(), nq, out.l);
+  std::copy_n(acc.data(), static_cast<size_t>(nq) * hd, out.acc);
 }
 
 }  // namespace
 
-void attention_tile(const AttentionTile& tile) {
+void attention_tile(const AttentionTile& tile, AttentionState out) {
   if (tile.kv->dtype == DType::kBF16) {
-    tile_impl<true>(tile);
+    tile_impl<true>(tile, out);
   } else {
-    tile_impl<false>(tile);
+    tile_impl<false>(tile, out);
   }
 }
 

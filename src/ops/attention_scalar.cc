@@ -20,7 +20,7 @@ float load_elem(const void* base, DType dtype, size_t index) {
 
 }  // namespace
 
-void attention_tile(const AttentionTile& tile) {
+void attention_tile(const AttentionTile& tile, AttentionState out) {
   const AttentionParams& p = *tile.params;
   const PagedKvLayer& kv = *tile.kv;
   const AttentionRun& run = *tile.run;
@@ -30,14 +30,16 @@ void attention_tile(const AttentionTile& tile) {
   const int32_t bs = kv.block_size;
   const int32_t nq = (tile.t_end - tile.t_begin) * group;
 
-  thread_local std::vector<float> m, l, acc;
-  m.assign(static_cast<size_t>(nq), -std::numeric_limits<float>::infinity());
-  l.assign(static_cast<size_t>(nq), 0.0f);
-  acc.assign(static_cast<size_t>(nq) * hd, 0.0f);
+  float* m = out.m;
+  float* l = out.l;
+  float* acc = out.acc;
+  std::fill_n(m, nq, -std::numeric_limits<float>::infinity());
+  std::fill_n(l, nq, 0.0f);
+  std::fill_n(acc, static_cast<size_t>(nq) * hd, 0.0f);
   float s[kAttentionChunk];
 
-  const int32_t key_lo = attention_lo(p, run.first_pos + tile.t_begin);
-  const int32_t key_hi = run.first_pos + tile.t_end - 1;
+  const int32_t key_lo = std::max(tile.key_begin, attention_lo(p, run.first_pos + tile.t_begin));
+  const int32_t key_hi = std::min(tile.key_end - 1, run.first_pos + tile.t_end - 1);
   for (int32_t c0 = key_lo; c0 <= key_hi;) {
     const int32_t logical = c0 / bs;
     const int32_t in_block = c0 - logical * bs;
@@ -55,7 +57,7 @@ void attention_tile(const AttentionTile& tile) {
       const int32_t head = tile.kv_head * group + i % group;
       const int32_t pos = run.first_pos + t;
       const int32_t jb = std::max(c0, attention_lo(p, pos)) - a;
-      const int32_t je = std::min(e, pos + 1) - a;
+      const int32_t je = std::min({e, pos + 1, tile.key_end}) - a;
       if (jb >= je) continue;
       const float* q = run.q + static_cast<size_t>(t) * q_stride + static_cast<size_t>(head) * hd;
       float chunk_max = -std::numeric_limits<float>::infinity();
@@ -87,14 +89,6 @@ void attention_tile(const AttentionTile& tile) {
       }
     }
     c0 = std::min(e, key_hi + 1);
-  }
-
-  for (int32_t i = 0; i < nq; ++i) {
-    const int32_t t = tile.t_begin + i / group;
-    const int32_t head = tile.kv_head * group + i % group;
-    float* out = run.out + static_cast<size_t>(t) * q_stride + static_cast<size_t>(head) * hd;
-    const float inv = 1.0f / l[i];
-    for (size_t d = 0; d < hd; ++d) out[d] = acc[static_cast<size_t>(i) * hd + d] * inv;
   }
 }
 

@@ -3,7 +3,8 @@
 // queries are batched and split (each token alone, in one run, next to other runs, any thread
 // count). Shapes cover GQA groups, odd lengths, sliding windows across block and chunk boundaries,
 // block sizes that are not multiples of the chunk, shuffled block tables, f32 and bf16 storage,
-// soft-capping, and head sizes the vector kernels leave to the scalar one.
+// soft-capping, head sizes the vector kernels leave to the scalar one, and keys in several
+// segments (merged in one task, or spread over threads for a decode).
 #include "ops/attention.h"
 
 #include <gtest/gtest.h>
@@ -184,6 +185,12 @@ const Case kCases[] = {
     {4, 1, 64, 16, 0, 30.0f, DType::kF32, 0, 25},      // soft-capping
     {4, 2, 32, 16, 9, 2.0f, DType::kBF16, 20, 17},     // soft-capping that bites, window
     {4, 2, 24, 16, 0, 0.0f, DType::kF32, 7, 13},       // head_dim 24: the scalar kernel on every ISA
+    // Keys in several 512-position segments (merged; a decode spreads them over threads).
+    {4, 1, 256, 16, 0, 0.0f, DType::kF32, 1500, 1},
+    {4, 1, 256, 16, 0, 0.0f, DType::kBF16, 1023, 2},
+    {4, 1, 64, 16, 0, 0.0f, DType::kF32, 500, 40},     // a prefill across a segment boundary
+    {4, 2, 16, 8, 700, 0.0f, DType::kF32, 1100, 3},    // window across a segment boundary
+    {2, 1, 32, 48, 0, 5.0f, DType::kBF16, 900, 5},     // segments of 480 (10 blocks of 48)
 };
 
 class Attention : public ::testing::TestWithParam<Isa> {

@@ -18,6 +18,7 @@ Usage: compare_with_engine.py --gemma3 build/gemma3 --preset tiny --workdir DIR 
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -138,7 +139,9 @@ class Context:
         return [2] + [int(t) for t in rng.integers(3, vocab, n - 1)]
 
     def path(self, name):
-        return os.path.join(self.args.workdir, f"{self.args.preset}-seed{self.args.seed}-{name}")
+        # Runs with different --engine-args may share the workdir at once (ctest -j): own files each.
+        tag = re.sub(r"[^A-Za-z0-9]+", "_", self.args.engine_args).strip("_")
+        return os.path.join(self.args.workdir, f"{self.args.preset}-seed{self.args.seed}{'-' + tag if tag else ''}-{name}")
 
 
 def compare_logits(name, got, want, rel_tol):
