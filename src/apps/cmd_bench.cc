@@ -16,6 +16,7 @@
 #include "model/batch_sequences.h"
 #include "ops/cpu_features.h"
 #include "ops/machine_probe.h"
+#include "ops/matmul.h"
 #include "ops/parallel.h"
 
 namespace gemma3 {
@@ -131,6 +132,7 @@ int run_bench(int argc, char** argv) {
         {"tg_gb_s", tg_gb_s}, {"pp_gflop_s", pp_gflop_s},
         {"kv_dtype", kv_dtype_name(model.kv_dtype)}, {"kv_cache_mb", kv_mb},
         {"peak_rss_mb", r.peak_rss_mb}, {"peak_rss_batch1_mb", r.peak_rss_batch1_mb},
+        {"matmul_bf16", matmul_precision() == MatmulPrecision::kBf16Activations},
         {"threads", num_threads()}, {"isa", isa_name(active_isa())}, {"kernel_features", kernel_features()},
         {"model", ckpt->dir.string()}};
     if (probe) {

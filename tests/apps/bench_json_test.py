@@ -72,6 +72,7 @@ def main():
           "n_prompt / n_gen / repetitions echo the options")
     check(j.get("dtype") == "q8_0" and j.get("lm_head_dtype") == "q8_0", f"dtype {j.get('dtype')!r}")
     check(j.get("kv_dtype") == "f32", f"kv_dtype {j.get('kv_dtype')!r}")
+    check(j.get("matmul_bf16") is False, f"matmul_bf16 {j.get('matmul_bf16')!r} (exact by default)")
     check(j.get("threads") == 2, f"threads {j.get('threads')!r}")
     check(j.get("isa") in ("scalar", "avx2", "avx512"), f"isa {j.get('isa')!r}")
     check(isinstance(j.get("kernel_features"), str) and j["kernel_features"].startswith(j.get("isa", "?")),
