@@ -148,9 +148,10 @@ int run_bench(int argc, char** argv) {
     std::printf("%s\n", out.dump().c_str());
     return 0;
   }
-  std::printf("weights %s (LM head %s): %.0f MB read per decoded token; threads %d, %s\n", dtype,
+  std::printf("weights %s (LM head %s): %.0f MB read per decoded token; threads %d, %s%s\n", dtype,
               dtype_name(model.weights.lm_head.dtype), cost.decode_weight_bytes * 1e-6, num_threads(),
-              kernel_features());
+              kernel_features(),
+              matmul_precision() == MatmulPrecision::kBf16Activations ? ", matmul inputs rounded to bf16" : "");
   std::printf("pp%lld: %8.1f tok/s  %6.1f GFLOP/s", n_prompt, r.pp_tok_s, pp_gflop_s);
   if (probe) std::printf("  = %3.0f%% of the f32 FMA peak (%.0f GFLOP/s)", 100 * flops_fraction, limits.fma_gflop_s);
   std::printf("\ntg%lld: %8.1f tok/s  %6.1f GB/s", n_gen, r.tg1_tok_s, tg_gb_s);
