@@ -65,13 +65,14 @@ inline TestWeights random_weights(DType dtype, size_t rows, size_t cols, uint32_
   if (dtype_is_quantized(dtype)) {
     const size_t rb = dtype_row_bytes(dtype, cols);
     w.blocks.resize(rows * rb);
+    // (data() + offset, not &v[i]: the vectors are empty for the empty shapes)
     for (size_t r = 0; r < rows; ++r) {
       if (dtype == DType::kQ8_0)
-        quantize_row_q8_0(&w.full[r * cols], cols, reinterpret_cast<BlockQ8_0*>(&w.blocks[r * rb]));
+        quantize_row_q8_0(w.full.data() + r * cols, cols, reinterpret_cast<BlockQ8_0*>(w.blocks.data() + r * rb));
       else
-        quantize_row_q4_0(&w.full[r * cols], cols, reinterpret_cast<BlockQ4_0*>(&w.blocks[r * rb]));
+        quantize_row_q4_0(w.full.data() + r * cols, cols, reinterpret_cast<BlockQ4_0*>(w.blocks.data() + r * rb));
     }
-    for (size_t r = 0; r < rows; ++r) row_to_f32(w.view(), r, &w.full[r * cols]);
+    for (size_t r = 0; r < rows; ++r) row_to_f32(w.view(), r, w.full.data() + r * cols);
   } else if (dtype != DType::kF32) {
     w.half.resize(rows * cols);
     for (size_t i = 0; i < w.full.size(); ++i) {
