@@ -55,7 +55,9 @@ BenchResult measure(const Model& model, int64_t n_prompt, int64_t n_gen, int64_t
   std::vector<std::vector<int32_t>> prompts(batch, std::vector<int32_t>(n_prompt));
   for (auto& p : prompts)
     for (auto& t : p) t = static_cast<int32_t>(rng() % vocab);
-  std::vector<float> logits(static_cast<size_t>(batch) * vocab);
+  // (1, vocab) for batch 1, grown to (batch, vocab) only for the batched phase, so the batch-1
+  // peak RSS does not include the larger batch's logits.
+  std::vector<float> logits(vocab);
   BatchSequences seqs(model, static_cast<int32_t>(batch), static_cast<int32_t>(n_prompt + n_gen),
                       static_cast<int32_t>(chunk));
   BenchResult r;
@@ -69,6 +71,7 @@ BenchResult measure(const Model& model, int64_t n_prompt, int64_t n_gen, int64_t
     if (n_gen > 0) r.tg1_tok_s = std::max(r.tg1_tok_s, n_gen / time_decode(seqs, 1, n_gen, vocab, rng, logits));
   }
   r.peak_rss_batch1_mb = peak_rss_mib();
+  if (batch > 1) logits.resize(static_cast<size_t>(batch) * vocab);
   for (int64_t rep = 0; batch > 1 && rep < reps; ++rep) {
     seqs.reset();
     for (int32_t s = 0; s < batch; ++s) seqs.feed(s, prompts[s], nullptr);  // untimed: each its own prompt
