@@ -30,31 +30,10 @@ std::vector<float> random_f32() {
   return x;
 }
 
-// Encodes f32 rows to `dtype` the way weight_convert does: bf16/f16 round to nearest even, Q8_0 /
-// Q4_0 with GGML's reference quantizers.
+// Encodes f32 rows to `dtype` as weight_convert does (ops/dtype.h encode_row_from_f32).
 void encode(const float* x, size_t rows, DType dtype, uint8_t* out) {
   const size_t row_bytes = dtype_row_bytes(dtype, kCols);
-  for (size_t r = 0; r < rows; ++r) {
-    const float* in = x + r * kCols;
-    uint8_t* o = out + r * row_bytes;
-    switch (dtype) {
-      case DType::kBF16:
-        for (size_t c = 0; c < kCols; ++c) reinterpret_cast<uint16_t*>(o)[c] = f32_to_bf16(in[c]);
-        break;
-      case DType::kF16:
-        for (size_t c = 0; c < kCols; ++c) reinterpret_cast<uint16_t*>(o)[c] = f32_to_f16(in[c]);
-        break;
-      case DType::kF32:
-        std::memcpy(o, in, kCols * sizeof(float));
-        break;
-      case DType::kQ8_0:
-        quantize_row_q8_0(in, kCols, reinterpret_cast<BlockQ8_0*>(o));
-        break;
-      case DType::kQ4_0:
-        quantize_row_q4_0(in, kCols, reinterpret_cast<BlockQ4_0*>(o));
-        break;
-    }
-  }
+  for (size_t r = 0; r < rows; ++r) encode_row_from_f32(x + r * kCols, kCols, dtype, out + r * row_bytes);
 }
 
 void set_counters(benchmark::State& state, std::chrono::steady_clock::time_point t0, DType dtype) {

@@ -17,27 +17,6 @@ Result<DType> parse_weight_dtype(const std::string& name) {
 
 namespace {
 
-// One row of `src` (widened to f32) re-encoded as `dtype` into `dst` (dtype_row_bytes bytes).
-void encode_row(const float* row, size_t n, DType dtype, void* dst) {
-  switch (dtype) {
-    case DType::kF32:
-      std::copy_n(row, n, static_cast<float*>(dst));
-      return;
-    case DType::kBF16:
-      for (size_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i] = f32_to_bf16(row[i]);
-      return;
-    case DType::kF16:
-      for (size_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i] = f32_to_f16(row[i]);
-      return;
-    case DType::kQ8_0:
-      quantize_row_q8_0(row, n, static_cast<BlockQ8_0*>(dst));
-      return;
-    case DType::kQ4_0:
-      quantize_row_q4_0(row, n, static_cast<BlockQ4_0*>(dst));
-      return;
-  }
-}
-
 class Converter {
  public:
   Converter(Model& model, DType dtype) : model_(model), dtype_(dtype) {}
@@ -64,7 +43,7 @@ class Converter {
         const size_t r1 = std::min(end, r0 + kRowsPerRun);
         for (size_t r = r0; r < r1; ++r) {
           row_to_f32(src, r, row.data());
-          encode_row(row.data(), src.cols, dtype_, out + r * row_bytes);
+          encode_row_from_f32(row.data(), src.cols, dtype_, out + r * row_bytes);
         }
         if (release) release_mapped_pages(src_bytes + r0 * src_row_bytes, (r1 - r0) * src_row_bytes);
       }

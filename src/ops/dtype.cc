@@ -156,6 +156,26 @@ void row_to_f32(const WeightView& w, size_t row, float* out) {
   }
 }
 
+void encode_row_from_f32(const float* x, size_t n, DType dtype, void* out) {
+  switch (dtype) {
+    case DType::kF32:
+      std::memcpy(out, x, n * sizeof(float));
+      return;
+    case DType::kBF16:
+      for (size_t i = 0; i < n; ++i) static_cast<uint16_t*>(out)[i] = f32_to_bf16(x[i]);
+      return;
+    case DType::kF16:
+      for (size_t i = 0; i < n; ++i) static_cast<uint16_t*>(out)[i] = f32_to_f16(x[i]);
+      return;
+    case DType::kQ8_0:
+      quantize_row_q8_0(x, n, static_cast<BlockQ8_0*>(out));
+      return;
+    case DType::kQ4_0:
+      quantize_row_q4_0(x, n, static_cast<BlockQ4_0*>(out));
+      return;
+  }
+}
+
 void quantize_row_q8_0(const float* x, size_t n, BlockQ8_0* out) {
   for (size_t b = 0; b < n / kQuantBlock; ++b) {
     const float* xb = x + b * kQuantBlock;

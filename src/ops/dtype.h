@@ -62,6 +62,10 @@ struct WeightView {
 // lookup and by the scalar oracles.
 void row_to_f32(const WeightView& w, size_t row, float* out);
 
+// out (dtype_row_bytes(dtype, n) bytes) = x (n,) f32 encoded as `dtype`: bf16/f16 round to nearest
+// even, f32 is copied, Q8_0 / Q4_0 use the quantizers below (n a multiple of 32).
+void encode_row_from_f32(const float* x, size_t n, DType dtype, void* out);
+
 // GGML's reference quantizers (quantize_row_q8_0_ref / quantize_row_q4_0_ref), bit for bit, so a
 // checkpoint quantized here equals the same weights quantized by llama.cpp.
 // x (n,) f32, n a multiple of 32 -> n / 32 blocks.
