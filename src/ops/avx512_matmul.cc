@@ -265,11 +265,22 @@ GEMMA3_AVX512 void matmul_typed(const float* x, size_t n_rows, const uint8_t* w,
     const size_t r1 = std::min(n_rows, r0 + block_rows);
     for (size_t o = o_begin; o < o_end; o += kColTile) {
       const size_t no = std::min(kColTile, o_end - o);
+      // While widening this panel, prefetch the next one's rows (one line per 64 bytes, at the
+      // pace of consumption), so its DRAM reads overlap this panel's FMAs instead of stalling the
+      // next widening (batched decode streams every weight once per step).
+      const size_t next_o = o + kColTile;
+      const size_t next_rows = next_o < o_end ? std::min(kColTile, o_end - next_o) : 0;
+      const size_t steps_per_line = std::max<size_t>(1, 64 / std::max<size_t>(1, row_bytes * 16 / k_len));
       for (size_t i = 0; i < no; ++i) {
         const uint8_t* src = w + (o + i) * row_bytes;
+        const uint8_t* next_src = w + (next_o + i) * row_bytes;
         float* dst = panel.data() + i * k_len;
         size_t k = 0;
-        for (; k + 16 <= k_len; k += 16) _mm512_storeu_ps(dst + k, W::full(src, k));
+        for (; k + 16 <= k_len; k += 16) {
+          if (i < next_rows && (k / 16) % steps_per_line == 0)
+            _mm_prefetch(reinterpret_cast<const char*>(next_src + k * row_bytes / k_len), _MM_HINT_T0);
+          _mm512_storeu_ps(dst + k, W::full(src, k));
+        }
         if (k < k_len) _mm512_mask_storeu_ps(dst + k, tail_mask(k_len - k), W::tail(src, k, tail_mask(k_len - k)));
       }
       rows_times_panel<LoadF32>(x, r0, r1, reinterpret_cast<const uint8_t*>(panel.data()), k_len * sizeof(float), no,
