@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "ops/isa_kernels.h"
+#include "ops/prefetch.h"
 #include "ops/simd_avx2.h"
 
 namespace gemma3::kernels::avx2 {
@@ -85,14 +86,14 @@ GEMMA3_AVX2 void tile(const float* x, const uint8_t* w, size_t row_bytes, size_t
 #pragma GCC unroll 8
     for (int o = 0; o < O; ++o) acc[r][o] = _mm256_setzero_ps();
   }
-  // Prefetch the next tile's weight rows at the rate this tile consumes its own (see the AVX-512
-  // kernel: it is what lets the decode path stream at full memory bandwidth).
-  const uint8_t* next = w + O * row_bytes;
+  // Prefetch the weight rows kPrefetchTiles tiles ahead at the rate this tile consumes its own
+  // (ops/prefetch.h: it is what lets the decode path stream near the memory bandwidth).
+  const uint8_t* next = w + kPrefetchTiles * O * row_bytes;
   const size_t step_bytes = O * row_bytes * 8 / k_len;  // weight bytes per k-step
   size_t k = 0;
   for (; k + 8 <= k_len; k += 8) {
     const uint8_t* pf = next + k / 8 * step_bytes;
-    for (size_t line = 0; line < step_bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(pf + line), _MM_HINT_T0);
+    for (size_t line = 0; line < step_bytes; line += 64) prefetch_l2(pf + line);
     __m256 wv[O];
 #pragma GCC unroll 8
     for (int o = 0; o < O; ++o) wv[o] = W::full(w + o * row_bytes, k);

@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "ops/isa_kernels.h"
+#include "ops/prefetch.h"
 #include "ops/simd_avx512.h"
 
 #define GEMMA3_AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx2,fma,f16c")))
@@ -34,11 +35,11 @@ GEMMA3_AVX512_BF16 void tile(const uint16_t* xb, size_t k_pad, const uint16_t* w
 #pragma GCC unroll 8
     for (int o = 0; o < O; ++o) acc[r][o] = _mm512_setzero_ps();
   }
-  const char* next = reinterpret_cast<const char*>(w + O * k_len);  // the next tile's rows
+  const char* next = reinterpret_cast<const char*>(w + kPrefetchTiles * O * k_len);  // ops/prefetch.h
   constexpr size_t kStepBytes = 32 * 2 * O;
   for (size_t k = 0; k < k_len; k += 32) {
 #pragma GCC unroll 8
-    for (size_t line = 0; line < kStepBytes; line += 64) _mm_prefetch(next + k / 32 * kStepBytes + line, _MM_HINT_T0);
+    for (size_t line = 0; line < kStepBytes; line += 64) prefetch_l2(next + k / 32 * kStepBytes + line);
     const __mmask32 m = tail_mask32(k_len - k);
     __m512bh wv[O];
 #pragma GCC unroll 8

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "ops/isa_kernels.h"
+#include "ops/prefetch.h"
 #include "ops/simd_avx512.h"
 
 namespace gemma3::kernels::avx512 {
@@ -122,17 +123,17 @@ GEMMA3_AVX512 void tile(const float* x, const uint8_t* w, size_t row_bytes, size
 #pragma GCC unroll 8
     for (int o = 0; o < O; ++o) acc[r][o] = _mm512_setzero_ps();
   }
-  // Prefetch the next tile's weight rows (contiguous after ours) at the rate this tile consumes its
-  // own, so DRAM latency hides behind the FMAs when the weights are streamed (decode: 18 → 33 GB/s
-  // on the LM head with 2 threads). Redundant but cheap when the same weights are reused.
-  const uint8_t* next = w + O * row_bytes;
+  // Prefetch the weight rows kPrefetchTiles tiles ahead (contiguous after ours) at the rate this
+  // tile consumes its own, so DRAM latency hides behind the FMAs when the weights are streamed.
+  // Redundant but cheap when the same weights are reused. See prefetch_l2 for the distance/level.
+  const uint8_t* next = w + kPrefetchTiles * O * row_bytes;
   const size_t step_bytes = O * row_bytes * 16 / k_len;  // weight bytes per k-step
   size_t k = 0;
   if constexpr (requires { W::kWholeBlocks; }) {
     if constexpr (R == 1) {  // decode: one scale per block; the same fma sequence as below
       for (; k + 32 <= k_len; k += 32) {
         const uint8_t* pf = next + k / 16 * step_bytes;
-        for (size_t line = 0; line < 2 * step_bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(pf + line), _MM_HINT_T0);
+        for (size_t line = 0; line < 2 * step_bytes; line += 64) prefetch_l2(pf + line);
         __m512 lo[O], hi[O];
 #pragma GCC unroll 8
         for (int o = 0; o < O; ++o) W::block(w + o * row_bytes, k, lo[o], hi[o]);
@@ -144,7 +145,7 @@ GEMMA3_AVX512 void tile(const float* x, const uint8_t* w, size_t row_bytes, size
   }
   for (; k + 16 <= k_len; k += 16) {
     const uint8_t* pf = next + k / 16 * step_bytes;
-    for (size_t line = 0; line < step_bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(pf + line), _MM_HINT_T0);
+    for (size_t line = 0; line < step_bytes; line += 64) prefetch_l2(pf + line);
     __m512 wv[O];
 #pragma GCC unroll 8
     for (int o = 0; o < O; ++o) wv[o] = W::full(w + o * row_bytes, k);
@@ -278,7 +279,7 @@ GEMMA3_AVX512 void matmul_typed(const float* x, size_t n_rows, const uint8_t* w,
         size_t k = 0;
         for (; k + 16 <= k_len; k += 16) {
           if (i < next_rows && (k / 16) % steps_per_line == 0)
-            _mm_prefetch(reinterpret_cast<const char*>(next_src + k * row_bytes / k_len), _MM_HINT_T0);
+            prefetch_l2(next_src + k * row_bytes / k_len);
           _mm512_storeu_ps(dst + k, W::full(src, k));
         }
         if (k < k_len) _mm512_mask_storeu_ps(dst + k, tail_mask(k_len - k), W::tail(src, k, tail_mask(k_len - k)));
