@@ -56,6 +56,7 @@ GEMMA3_AVX2 inline __m256 block_scale(const uint8_t* block) {
 
 // d·q is exact in f32 (see avx512_matmul.cc), so these agree bit for bit with row_to_f32.
 struct LoadQ8_0 {
+  static constexpr bool kBlockQuantized = true;  // prefetch policy: ops/prefetch.h
   GEMMA3_AVX2 static __m256 full(const uint8_t* row, size_t k) {
     const uint8_t* block = row + k / kQuantBlock * sizeof(BlockQ8_0);
     const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 2 + k % kQuantBlock));
@@ -65,6 +66,7 @@ struct LoadQ8_0 {
 };
 
 struct LoadQ4_0 {
+  static constexpr bool kBlockQuantized = true;
   GEMMA3_AVX2 static __m256 full(const uint8_t* row, size_t k) {
     const uint8_t* block = row + k / kQuantBlock * sizeof(BlockQ4_0);
     const size_t j = k % kQuantBlock;  // elements j..j+7: bytes j % 16 .., high nibbles from 16 on
@@ -86,14 +88,21 @@ GEMMA3_AVX2 void tile(const float* x, const uint8_t* w, size_t row_bytes, size_t
 #pragma GCC unroll 8
     for (int o = 0; o < O; ++o) acc[r][o] = _mm256_setzero_ps();
   }
-  // Prefetch the weight rows kPrefetchTiles tiles ahead at the rate this tile consumes its own
-  // (ops/prefetch.h: it is what lets the decode path stream near the memory bandwidth).
-  const uint8_t* next = w + kPrefetchTiles * O * row_bytes;
+  // Prefetch the weight rows a few tiles ahead at the rate this tile consumes its own
+  // (ops/prefetch.h: how far and where to; it is what lets decode stream near the bandwidth).
+  constexpr bool kQuant = requires { W::kBlockQuantized; };
+  const uint8_t* next = w + (kQuant ? kQuantPrefetchTiles : kStreamPrefetchTiles) * O * row_bytes;
   const size_t step_bytes = O * row_bytes * 8 / k_len;  // weight bytes per k-step
   size_t k = 0;
   for (; k + 8 <= k_len; k += 8) {
     const uint8_t* pf = next + k / 8 * step_bytes;
-    for (size_t line = 0; line < step_bytes; line += 64) prefetch_l2(pf + line);
+    for (size_t line = 0; line < step_bytes; line += 64) {
+      if constexpr (kQuant) {
+        prefetch_l1(pf + line);
+      } else {
+        prefetch_l2(pf + line);
+      }
+    }
     __m256 wv[O];
 #pragma GCC unroll 8
     for (int o = 0; o < O; ++o) wv[o] = W::full(w + o * row_bytes, k);

@@ -35,7 +35,7 @@ GEMMA3_AVX512_BF16 void tile(const uint16_t* xb, size_t k_pad, const uint16_t* w
 #pragma GCC unroll 8
     for (int o = 0; o < O; ++o) acc[r][o] = _mm512_setzero_ps();
   }
-  const char* next = reinterpret_cast<const char*>(w + kPrefetchTiles * O * k_len);  // ops/prefetch.h
+  const char* next = reinterpret_cast<const char*>(w + kStreamPrefetchTiles * O * k_len);  // ops/prefetch.h
   constexpr size_t kStepBytes = 32 * 2 * O;
   for (size_t k = 0; k < k_len; k += 32) {
 #pragma GCC unroll 8

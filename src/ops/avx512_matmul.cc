@@ -123,17 +123,17 @@ GEMMA3_AVX512 void tile(const float* x, const uint8_t* w, size_t row_bytes, size
 #pragma GCC unroll 8
     for (int o = 0; o < O; ++o) acc[r][o] = _mm512_setzero_ps();
   }
-  // Prefetch the weight rows kPrefetchTiles tiles ahead (contiguous after ours) at the rate this
-  // tile consumes its own, so DRAM latency hides behind the FMAs when the weights are streamed.
-  // Redundant but cheap when the same weights are reused. See prefetch_l2 for the distance/level.
-  const uint8_t* next = w + kPrefetchTiles * O * row_bytes;
+  // Prefetch the weight rows a few tiles ahead (contiguous after ours) at the rate this tile
+  // consumes its own, so DRAM latency hides behind the FMAs when the weights are streamed.
+  // Redundant but cheap when the same weights are reused. ops/prefetch.h: how far, and where to.
   const size_t step_bytes = O * row_bytes * 16 / k_len;  // weight bytes per k-step
   size_t k = 0;
   if constexpr (requires { W::kWholeBlocks; }) {
     if constexpr (R == 1) {  // decode: one scale per block; the same fma sequence as below
+      const uint8_t* next = w + kQuantPrefetchTiles * O * row_bytes;
       for (; k + 32 <= k_len; k += 32) {
         const uint8_t* pf = next + k / 16 * step_bytes;
-        for (size_t line = 0; line < 2 * step_bytes; line += 64) prefetch_l2(pf + line);
+        for (size_t line = 0; line < 2 * step_bytes; line += 64) prefetch_l1(pf + line);
         __m512 lo[O], hi[O];
 #pragma GCC unroll 8
         for (int o = 0; o < O; ++o) W::block(w + o * row_bytes, k, lo[o], hi[o]);
@@ -143,6 +143,7 @@ GEMMA3_AVX512 void tile(const float* x, const uint8_t* w, size_t row_bytes, size
       }
     }
   }
+  const uint8_t* next = w + kStreamPrefetchTiles * O * row_bytes;
   for (; k + 16 <= k_len; k += 16) {
     const uint8_t* pf = next + k / 16 * step_bytes;
     for (size_t line = 0; line < step_bytes; line += 64) prefetch_l2(pf + line);
