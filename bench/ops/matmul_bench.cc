@@ -130,7 +130,7 @@ void matmul_args(benchmark::internal::Benchmark* b) {
     for (int shape = 0; shape < static_cast<int>(std::size(kShapes)); ++shape) {
       const bool lm_head = kShapes[shape].rows == 262144;
       for (int isa : {2, 1, 0}) {
-        for (int n_rows : {1, 4, 16, 64, 512}) {
+        for (int n_rows : {1, 4, 16, 32, 64, 128, 512}) {
           if (lm_head && n_rows > 16) continue;               // prefill needs logits for the last token only
           if (isa == 0 && (n_rows > 4 || lm_head)) continue;  // the scalar twin is slow
           for (int threads : {1, 2}) b->Args({dtype, shape, isa, n_rows, threads});

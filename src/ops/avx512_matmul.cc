@@ -13,12 +13,13 @@
 // - few x rows (decode, small batches): weights are widened in registers once per k-step and
 //   reused across the tile's x rows, with software prefetch of the next tile's rows; n_rows = 1
 //   uses 1×8 tiles (8 independent FMA chains) and streams at the machine's read bandwidth.
-// - many x rows (prefill): each 4-row weight panel is widened once into an f32 scratch panel (L1)
-//   and reused by every x row of an L2-sized block, so the FMA loop has no conversion work.
+// - many x rows (prefill) of a block-quantized type: each 4-row weight panel is widened once into
+//   an f32 scratch panel (L1) and reused by every x row of an L2-sized block, so the FMA loop has
+//   no conversion work (kPanelMinRows says when that pays).
 // Activations stay f32 (no vdpbf16ps): rounding them to bf16 moved the 270m logits by 0.9% of
 // their range, ten times the reference tolerance.
 #include <algorithm>
-#include <type_traits>
+#include <cstdint>
 #include <vector>
 
 #include "ops/isa_kernels.h"
@@ -183,8 +184,13 @@ GEMMA3_AVX512 void tile(const float* x, const uint8_t* w, size_t row_bytes, size
 
 constexpr size_t kRowTile = 6;  // x rows per microkernel
 constexpr size_t kColTile = 4;  // weight rows per microkernel (8 when n_rows == 1)
-// From this many x rows on, widening a panel once beats widening in registers per x tile.
-constexpr size_t kPanelMinRows = 12;
+// From this many x rows on, widening a panel once beats widening in registers per x tile — for the
+// block-quantized types only, whose widening costs several instructions per weight. bf16 and f16
+// widen in two, and in registers they win at every batch size (270m gate_up / down, 2 threads,
+// GFLOP/s in registers vs panel: bf16 16 rows 206/186 vs 133/125, 64 rows 207/201 vs 183/148,
+// 512 rows 198/196 vs 196/173; Q8_0 gate_up 64 rows 175 vs 186, 128 rows 171 vs 197).
+template <class W>
+constexpr size_t kPanelMinRows = requires { W::kWholeBlocks; } ? 128 : SIZE_MAX;
 // x rows per cache block: keep the block (rows × k floats) within half of a 1 MB L2, so each
 // 4-row weight panel (kept in L1) meets x rows already close. Measured on Zen 5 at n_rows = 512:
 // 96 KB -> 124-139 GFLOP/s per core, 512 KB -> 149-183, unblocked -> 109-136.
@@ -247,16 +253,11 @@ GEMMA3_AVX512 void matmul_typed(const float* x, size_t n_rows, const uint8_t* w,
     }
     return;
   }
-  if (n_rows < kPanelMinRows) {
+  if (n_rows < kPanelMinRows<W>) {
     for (size_t o = o_begin; o < o_end; o += kColTile) {
       const size_t no = std::min(kColTile, o_end - o);
       rows_times_panel<W>(x, 0, n_rows, w + o * row_bytes, row_bytes, no, k_len, y + o, ldy);
     }
-    return;
-  }
-  if constexpr (std::is_same_v<W, LoadF32>) {  // already f32: no panel needed
-    for (size_t o = o_begin; o < o_end; o += kColTile)
-      rows_times_panel<W>(x, 0, n_rows, w + o * row_bytes, row_bytes, std::min(kColTile, o_end - o), k_len, y + o, ldy);
     return;
   }
   thread_local std::vector<float> panel;  // (kColTile, k_len) widened weights

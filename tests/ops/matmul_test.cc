@@ -95,24 +95,26 @@ TEST_P(Matmul, ModelShapesMatchScalarTwin) {
 }
 
 TEST_P(Matmul, DeterministicAcrossBatchAndThreads) {
-  // cols 1000 and 2048 make the 64-row batch span two of the kernels' x-row cache blocks.
+  // cols 1000 and 2048 make the panel path's batch span several of its x-row cache blocks.
   for (size_t cols_wanted : {size_t{17}, size_t{640}, size_t{1000}, size_t{2048}}) {
     const size_t cols = test::cols_for(dtype(), cols_wanted);
     const size_t rows = 203;  // not a multiple of any tile, so edge tiles are exercised
     TestWeights w = random_weights(dtype(), rows, cols, 21);
-    auto x = random_floats(64 * cols, 22, -2.0f, 2.0f);
+    constexpr size_t kBatch = 160;
+    auto x = random_floats(kBatch * cols, 22, -2.0f, 2.0f);
     // Reference: each row alone, one thread.
-    std::vector<float> single(64 * rows);
+    std::vector<float> single(kBatch * rows);
     {
       ThreadsScope t(1);
-      for (size_t r = 0; r < 64; ++r) matmul(&x[r * cols], 1, w.view(), &single[r * rows]);
+      for (size_t r = 0; r < kBatch; ++r) matmul(&x[r * cols], 1, w.view(), &single[r * rows]);
     }
     for (int threads : {1, 2, 3}) {
       ThreadsScope t(threads);
-      // 1: the decode path; 7: register-widened tiles; 64: the pre-widened panel path.
-      for (size_t n_rows : {size_t{1}, size_t{7}, size_t{64}}) {
+      // 1: the decode path; 7, 64: register-widened tiles; 150: the pre-widened panel path of the
+      // block-quantized types (avx512_matmul.cc: kPanelMinRows).
+      for (size_t n_rows : {size_t{1}, size_t{7}, size_t{64}, size_t{150}}) {
         for (size_t start : {size_t{0}, size_t{5}}) {
-          if (start + n_rows > 64) continue;
+          if (start + n_rows > kBatch) continue;
           std::vector<float> y(n_rows * rows);
           matmul(&x[start * cols], n_rows, w.view(), y.data());
           for (size_t r = 0; r < n_rows; ++r) {
