@@ -135,12 +135,15 @@ GEMMA3_AVX512 void tile(const float* x, const uint8_t* w, size_t row_bytes, size
       for (; k + 32 <= k_len; k += 32) {
         const uint8_t* pf = next + k / 16 * step_bytes;
         for (size_t line = 0; line < 2 * step_bytes; line += 64) prefetch_l1(pf + line);
-        __m512 lo[O], hi[O];
-#pragma GCC unroll 8
-        for (int o = 0; o < O; ++o) W::block(w + o * row_bytes, k, lo[o], hi[o]);
+        // Widen and consume one row's block at a time: 8 accumulators + one row's (lo, hi) + x fit
+        // the 32 registers; widening all 8 rows first spilled to the stack.
         const __m512 x0 = _mm512_loadu_ps(x + k), x1 = _mm512_loadu_ps(x + k + 16);
 #pragma GCC unroll 8
-        for (int o = 0; o < O; ++o) acc[0][o] = _mm512_fmadd_ps(x1, hi[o], _mm512_fmadd_ps(x0, lo[o], acc[0][o]));
+        for (int o = 0; o < O; ++o) {
+          __m512 lo, hi;
+          W::block(w + o * row_bytes, k, lo, hi);
+          acc[0][o] = _mm512_fmadd_ps(x1, hi, _mm512_fmadd_ps(x0, lo, acc[0][o]));
+        }
       }
     }
   }
