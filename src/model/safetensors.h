@@ -45,6 +45,8 @@ class TensorStore {
   static Result<std::unique_ptr<TensorStore>> open_dir(const std::filesystem::path& model_dir);
   const TensorInfo* find(const std::string& name) const;
   size_t size() const { return tensors_.size(); }
+  // Every tensor of every shard, by name.
+  const std::map<std::string, const TensorInfo*>& tensors() const { return tensors_; }
 
  private:
   std::vector<std::unique_ptr<SafetensorsFile>> files_;

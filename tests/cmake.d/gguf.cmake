@@ -9,7 +9,8 @@
 #    weights;
 #  - gguf_tokenizer: the GGUF's own vocabulary tokenizes the tests/data/tokenizer corpus exactly
 #    like tokenizer.json (label slow: ~45 loads of the 262K-token vocabulary);
-#  - gguf_cli: generate, chat, perplexity, template and bench with -m FILE.gguf.
+#  - gguf_cli: generate, chat, perplexity, template and bench with -m FILE.gguf;
+#  - gguf_quantize: `gemma3 quantize` writes the same bytes as the independent writer.
 # Also declared in reference.cmake; files are included in name order, so declare it here too.
 set(GEMMA3_REFERENCE_PYTHON /usr/bin/python3 CACHE FILEPATH
     "Python with NumPy for the reference tests (Debian's /usr/bin/python3 has python3-numpy)")
@@ -35,6 +36,7 @@ gemma3_gguf_compare(logits "gguf;reference" 300)
 gemma3_gguf_compare(quant "gguf;reference" 300)
 gemma3_gguf_compare(tokenizer "gguf;reference;slow" 900)
 gemma3_gguf_compare(cli "gguf;reference" 300)
+gemma3_gguf_compare(quantize "gguf;reference" 300)
 
 foreach(dtype bf16 f32 f16 q8_0 q4_0)
   add_test(NAME gguf_quant_bytes_${dtype}

@@ -13,13 +13,16 @@ Checks (--check):
              every tests/data/tokenizer/*.txt file, with special tokens parsed and with --plain
   cli        generate (greedy ids), perplexity, chat template and bench run on -m FILE.gguf and agree
              with the safetensors folder
+  quantize   `gemma3 quantize` (the engine's own GGUF writer) gives byte-identical files to this
+             independent writer for every dtype, a separate embedding type and alignment 256, and
+             refuses bad input with a message, leaving no file behind
 
 Known, documented differences of a GGUF vocabulary, removed from the corpus text before comparing
 (and checked separately): <image_soft_token> (id 262144) lies past the model's 262,144 tokens, so
 llama.cpp's converter drops it; "<mask>" is CONTROL in GGUF ("looks special" to the converter)
 where tokenizer.json has it non-special.
 
-Usage: gguf_compare.py --gemma3 BIN --workdir DIR --check files|logits|quant|tokenizer|cli
+Usage: gguf_compare.py --gemma3 BIN --workdir DIR --check files|logits|quant|tokenizer|cli|quantize
 """
 
 import argparse
@@ -238,15 +241,84 @@ def check_cli(args):
         raise CheckFailed("; ".join(failures))
 
 
+def first_difference(a, b):
+    at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return f"sizes {len(a)} vs {len(b)}, first difference at byte {at}"
+
+
+def check_quantize(args):
+    ckpt, ggufs = paths(args)
+    failures = []
+    cases = [(d, [], ggufs[d]) for d in DTYPES]
+    mixed = os.path.join(args.workdir, "tiny-q4_0-embd-q8_0-align256.gguf")
+    gguf_writer.convert(ckpt, mixed, dtype="q4_0", embd_dtype="q8_0", alignment=256)
+    cases.append(("q4_0", ["--embd-dtype", "q8_0", "--alignment", "256"], mixed))
+    for dtype, extra, want_path in cases:
+        out = os.path.join(args.workdir, "ours.gguf")
+        run(args, ["quantize", "-m", ckpt, "--dtype", dtype, "-o", out] + extra)
+        with open(out, "rb") as f:
+            got = f.read()
+        with open(want_path, "rb") as f:
+            want = f.read()
+        name = " ".join([dtype] + extra)
+        if got != want:
+            failures.append(f"{name}: {first_difference(got, want)}")
+        else:
+            log(f"  ok {name}: {len(got)} bytes identical")
+        os.remove(out)
+    # What llama.cpp fixes for Gemma 3 but this checkpoint changes (the layer pattern, the local
+    # RoPE base, softcapping) goes into extra keys; the bf16 file must give the same logits bit for
+    # bit as the safetensors folder it came from.
+    odd = os.path.join(args.workdir, "tiny-odd")
+    shutil.rmtree(odd, ignore_errors=True)
+    shutil.copytree(ckpt, odd)
+    with open(os.path.join(odd, "config.json")) as f:
+        config = json.load(f)
+    config["layer_types"] = ["sliding_attention", "full_attention"] * 3
+    config["rope_local_base_freq"] = 20000.0
+    config["final_logit_softcapping"] = 30.0
+    config["attn_logit_softcapping"] = 50.0
+    with open(os.path.join(odd, "config.json"), "w") as f:
+        json.dump(config, f)
+    odd_gguf = os.path.join(args.workdir, "tiny-odd.gguf")
+    run(args, ["quantize", "-m", odd, "--dtype", "bf16", "-o", odd_gguf])
+    ids = ids_file(args)
+    want = logits(args, odd, ids, os.path.join(args.workdir, "odd-st.npy"))
+    got = logits(args, odd_gguf, ids, os.path.join(args.workdir, "odd-gguf.npy"))
+    plain = logits(args, ckpt, ids, os.path.join(args.workdir, "odd-plain.npy"))
+    if np.array_equal(want, plain):
+        failures.append("the changed config did not change the logits (the check would prove nothing)")
+    if not np.array_equal(got, want):
+        failures.append(f"non-default config: GGUF logits differ from the safetensors (rel {rel_diff(got, want):.3g})")
+    else:
+        log("  ok non-default layer pattern / local RoPE base / softcapping: logits bit-identical")
+    # Bad input: a clear message, exit status 1, and nothing written.
+    bad = [(["--dtype", "q5_k"], "--dtype"), (["--alignment", "24"], "--alignment"),
+           (["-m", os.path.join(args.workdir, "no-such-model")], "no-such-model")]
+    for extra, needle in bad:
+        out = os.path.join(args.workdir, "bad.gguf")
+        cmd = [args.gemma3, "quantize", "-m", ckpt, "-o", out] + extra
+        res = subprocess.run(cmd, capture_output=True, timeout=120)
+        err = res.stderr.decode(errors="replace")
+        if res.returncode != 1 or needle not in err or os.path.exists(out) or os.path.exists(out + ".part"):
+            failures.append(f"{' '.join(extra)}: exit {res.returncode}, stderr {err.strip()!r}")
+    res = subprocess.run([args.gemma3, "quantize", "-m", ckpt, "-o", os.path.join(args.workdir, "no-dir", "x.gguf")],
+                         capture_output=True, timeout=120)
+    if res.returncode != 1 or b"cannot create" not in res.stderr:
+        failures.append(f"unwritable output: exit {res.returncode}, stderr {res.stderr!r}")
+    if failures:
+        raise CheckFailed("; ".join(failures))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--gemma3", required=True)
     p.add_argument("--workdir", required=True)
-    p.add_argument("--check", required=True, choices=["files", "logits", "quant", "tokenizer", "cli"])
+    p.add_argument("--check", required=True, choices=["files", "logits", "quant", "tokenizer", "cli", "quantize"])
     args = p.parse_args(argv)
     try:
         {"files": check_files, "logits": check_logits, "quant": check_quant, "tokenizer": check_tokenizer,
-         "cli": check_cli}[args.check](args)
+         "cli": check_cli, "quantize": check_quantize}[args.check](args)
     except CheckFailed as e:
         log(f"FAIL {args.check}: {e}")
         return 1

@@ -1,0 +1,62 @@
+// `gemma3 quantize`: writes a checkpoint as a GGUF file in another weight format (model/gguf_export.h),
+// e.g. bf16 safetensors -> Q8_0 GGUF. The file then loads in place with `-m FILE.gguf` (no
+// re-encoding at load, unlike --dtype) and in llama.cpp, so both can be timed on identical bytes.
+#include <chrono>
+#include <cstdio>
+
+#include "apps/command.h"
+#include "model/gguf_export.h"
+#include "model/model_locator.h"
+#include "model/weight_convert.h"
+#include "ops/parallel.h"
+#include "util/args.h"
+
+namespace gemma3 {
+namespace {
+
+int run_quantize(int argc, char** argv) {
+  Args args("quantize", "Write a Hugging Face Gemma 3 checkpoint as a GGUF file (llama.cpp's layout) in another weight format.");
+  args.option("model", "m", "checkpoint folder, or Hugging Face repo id org/name")
+      .option("out", "o", "output .gguf file")
+      .option("dtype", "", "matrix format: q8_0 (int8, 32-element blocks), q4_0, bf16, f16 or f32", "q8_0")
+      .option("embd-dtype", "", "format of the token embedding (and the tied LM head) (default: --dtype)")
+      .option("alignment", "", "tensor data alignment in bytes (a power of two)", "32")
+      .option("threads", "t", "threads (0 = all cores)", "0");
+  if (auto s = args.parse(argc, argv); !s) return std::fprintf(stderr, "%s\n", s.error().c_str()), 1;
+  if (args.help_requested()) return std::fprintf(stdout, "%s", args.usage().c_str()), 0;
+  if (!args.has("out")) return std::fprintf(stderr, "quantize: -o FILE.gguf is required\n%s", args.usage().c_str()), 1;
+  GgufExportOptions options;
+  auto dtype = parse_weight_dtype(args.get("dtype"));
+  if (!dtype) return std::fprintf(stderr, "quantize: --dtype: %s\n", dtype.error().c_str()), 1;
+  options.dtype = *dtype;
+  if (args.has("embd-dtype")) {
+    auto e = parse_weight_dtype(args.get("embd-dtype"));
+    if (!e) return std::fprintf(stderr, "quantize: --embd-dtype: %s\n", e.error().c_str()), 1;
+    options.embedding_dtype = *e;
+  }
+  auto alignment = args.get_int("alignment");
+  if (!alignment || *alignment < 1 || *alignment > (1 << 20) || (*alignment & (*alignment - 1)) != 0)
+    return std::fprintf(stderr, "quantize: --alignment expects a power of two up to 1048576\n"), 1;
+  options.alignment = static_cast<size_t>(*alignment);
+  auto threads = args.get_int("threads");
+  if (!threads || *threads < 0) return std::fprintf(stderr, "quantize: --threads expects a non-negative integer\n"), 1;
+  set_num_threads(static_cast<int>(*threads));
+  auto dir = resolve_model_dir(args.get("model"));
+  if (!dir) return std::fprintf(stderr, "quantize: %s\n", dir.error().c_str()), 1;
+
+  const auto t0 = std::chrono::steady_clock::now();
+  auto report = export_gguf(*dir, args.get("out"), options);
+  if (!report) return std::fprintf(stderr, "quantize: %s\n", report.error().c_str()), 1;
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "wrote %s: %zu tensors, matrices %s, embedding %s, %.1f MB in %.1f s\n", args.get("out").c_str(),
+               report->n_tensors, dtype_name(options.dtype), dtype_name(options.embedding_dtype.value_or(options.dtype)),
+               report->file_bytes * 1e-6, s);
+  if (report->n_skipped > 0)
+    std::fprintf(stderr, "skipped %zu tensors outside the text decoder (a multimodal checkpoint's vision tower)\n", report->n_skipped);
+  return 0;
+}
+
+const bool registered = register_command({"quantize", "write a checkpoint as a GGUF file in another weight format (q8_0, q4_0, ...)", &run_quantize});
+
+}  // namespace
+}  // namespace gemma3
