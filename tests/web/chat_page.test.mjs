@@ -177,6 +177,23 @@ test('without the key the page says so; with the key from Settings it shows the 
 });
 
 test('a message gets a reply that streams in, with tokens/s', async () => {
+  // The tiny model writes 24 tokens in a few milliseconds, faster than the page repaints, so the
+  // whole reply could land in one frame. Chromium's network throttling (4 KB/s down: the stream's
+  // ~5 KB then take over a second) makes the chunks arrive apart, as they do from a real model.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions',
+                 { offline: false, latency: 0, downloadThroughput: 4096, uploadThroughput: -1 });
+  try {
+    await replyStreamsIn();
+  } finally {
+    await cdp.send('Network.emulateNetworkConditions',
+                   { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
+  }
+});
+
+async function replyStreamsIn() {
   // Record every repaint of the reply, to see it grow in steps rather than arrive at once.
   await page.evaluate(() => {
     window.__lengths = [];
@@ -204,7 +221,7 @@ test('a message gets a reply that streams in, with tokens/s', async () => {
   const distinct = new Set(lengths.filter((n) => n > 0));
   assert.ok(distinct.size >= 2, `the reply did not stream in (repaint lengths: ${lengths})`);
   assert.equal(await page.locator('.msg.user .body').first().textContent(), 'Hello! Who are you?');
-});
+}
 
 test('Stop cancels a long reply mid-way and the server frees the sequence', async () => {
   await setSettings({ max_tokens: 1900 });
