@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "model/block_tensors.h"
 #include "model/gguf_model.h"
 #include "model/gguf_writer.h"
 #include "model/model_config.h"
@@ -23,15 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-constexpr std::string_view kBlockNames[][2] = {
-    {"self_attn.q_proj", "attn_q"},          {"self_attn.k_proj", "attn_k"},
-    {"self_attn.v_proj", "attn_v"},          {"self_attn.o_proj", "attn_output"},
-    {"self_attn.q_norm", "attn_q_norm"},     {"self_attn.k_norm", "attn_k_norm"},
-    {"input_layernorm", "attn_norm"},        {"post_attention_layernorm", "post_attention_norm"},
-    {"pre_feedforward_layernorm", "ffn_norm"}, {"post_feedforward_layernorm", "post_ffw_norm"},
-    {"mlp.gate_proj", "ffn_gate"},           {"mlp.up_proj", "ffn_up"},
-    {"mlp.down_proj", "ffn_down"},
-};
 
 // The GGUF name of a checkpoint tensor; "" for one outside the text decoder (skipped), an error
 // for a decoder tensor with no GGUF counterpart.
@@ -48,9 +40,9 @@ Result<std::string> gguf_tensor_name(const std::string& hf_name, const ModelConf
     const size_t dot = inner.find('.', kLayers.size());
     const std::string index = inner.substr(kLayers.size(), dot - kLayers.size());
     const std::string part = dot == std::string::npos ? "" : inner.substr(dot + 1, inner.size() - kWeight.size() - dot - 1);
-    for (const auto& [hf, gguf] : kBlockNames) {
-      if (part == hf && !index.empty() && index.find_first_not_of("0123456789") == std::string::npos)
-        return "blk." + index + "." + std::string(gguf) + ".weight";
+    for (const BlockTensor& t : kBlockTensors) {
+      if (part == t.hf_name && !index.empty() && index.find_first_not_of("0123456789") == std::string::npos)
+        return "blk." + index + "." + t.gguf_name + ".weight";
     }
   }
   return make_error("tensor '" + hf_name + "' has no GGUF name for Gemma 3");
@@ -90,9 +82,14 @@ bool looks_special(const std::string& t) {
          wrapped("<\xef\xbd\x9c", "\xef\xbd\x9c>");  // <｜ ... ｜> (U+FF5C)
 }
 
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
-  return s;
+std::string replace_all(const std::string& s, std::string_view from, std::string_view to) {
+  std::string out;
+  size_t done = 0;
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, done)) {
+    out.append(s, done, at - done).append(to);
+    done = at + from.size();
+  }
+  return out.append(s, done, std::string::npos);
 }
 
 struct HfVocabAsSentencePiece {

@@ -1,5 +1,7 @@
 #include "model/gguf_model.h"
 
+#include "model/block_tensors.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -188,19 +190,7 @@ Result<ModelWeights> bind_gguf_weights(const ModelConfig& c, const GgufFile& g) 
   for (int32_t i = 0; i < c.num_layers; ++i) {
     LayerWeights l;
     const std::string p = "blk." + std::to_string(i) + ".";
-    G3_TRY(b.matrix(p + "attn_q.weight", c.q_dim(), c.hidden_size, &l.q_proj));
-    G3_TRY(b.matrix(p + "attn_k.weight", c.kv_dim(), c.hidden_size, &l.k_proj));
-    G3_TRY(b.matrix(p + "attn_v.weight", c.kv_dim(), c.hidden_size, &l.v_proj));
-    G3_TRY(b.matrix(p + "attn_output.weight", c.hidden_size, c.q_dim(), &l.o_proj));
-    G3_TRY(b.matrix(p + "ffn_gate.weight", c.intermediate_size, c.hidden_size, &l.gate_proj));
-    G3_TRY(b.matrix(p + "ffn_up.weight", c.intermediate_size, c.hidden_size, &l.up_proj));
-    G3_TRY(b.matrix(p + "ffn_down.weight", c.hidden_size, c.intermediate_size, &l.down_proj));
-    G3_TRY(b.norm(p + "attn_norm.weight", c.hidden_size, &l.input_norm));
-    G3_TRY(b.norm(p + "post_attention_norm.weight", c.hidden_size, &l.post_attention_norm));
-    G3_TRY(b.norm(p + "ffn_norm.weight", c.hidden_size, &l.pre_feedforward_norm));
-    G3_TRY(b.norm(p + "post_ffw_norm.weight", c.hidden_size, &l.post_feedforward_norm));
-    G3_TRY(b.norm(p + "attn_q_norm.weight", c.head_dim, &l.q_norm));
-    G3_TRY(b.norm(p + "attn_k_norm.weight", c.head_dim, &l.k_norm));
+    G3_TRY(bind_block(b, c, p, TensorNaming::kGguf, &l));
     w.layers.push_back(std::move(l));
   }
   if (c.tie_word_embeddings) {

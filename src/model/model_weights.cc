@@ -1,5 +1,6 @@
 #include "model/model_weights.h"
 
+#include "model/block_tensors.h"
 #include "model/gguf_model.h"
 
 namespace gemma3 {
@@ -58,19 +59,7 @@ Result<ModelWeights> bind_weights(const ModelConfig& c, const TensorStore& store
   for (int32_t i = 0; i < c.num_layers; ++i) {
     LayerWeights l;
     const std::string lp = p + "layers." + std::to_string(i) + ".";
-    G3_TRY(b.matrix(lp + "self_attn.q_proj.weight", c.q_dim(), c.hidden_size, &l.q_proj));
-    G3_TRY(b.matrix(lp + "self_attn.k_proj.weight", c.kv_dim(), c.hidden_size, &l.k_proj));
-    G3_TRY(b.matrix(lp + "self_attn.v_proj.weight", c.kv_dim(), c.hidden_size, &l.v_proj));
-    G3_TRY(b.matrix(lp + "self_attn.o_proj.weight", c.hidden_size, c.q_dim(), &l.o_proj));
-    G3_TRY(b.matrix(lp + "mlp.gate_proj.weight", c.intermediate_size, c.hidden_size, &l.gate_proj));
-    G3_TRY(b.matrix(lp + "mlp.up_proj.weight", c.intermediate_size, c.hidden_size, &l.up_proj));
-    G3_TRY(b.matrix(lp + "mlp.down_proj.weight", c.hidden_size, c.intermediate_size, &l.down_proj));
-    G3_TRY(b.norm(lp + "input_layernorm.weight", c.hidden_size, &l.input_norm));
-    G3_TRY(b.norm(lp + "post_attention_layernorm.weight", c.hidden_size, &l.post_attention_norm));
-    G3_TRY(b.norm(lp + "pre_feedforward_layernorm.weight", c.hidden_size, &l.pre_feedforward_norm));
-    G3_TRY(b.norm(lp + "post_feedforward_layernorm.weight", c.hidden_size, &l.post_feedforward_norm));
-    G3_TRY(b.norm(lp + "self_attn.q_norm.weight", c.head_dim, &l.q_norm));
-    G3_TRY(b.norm(lp + "self_attn.k_norm.weight", c.head_dim, &l.k_norm));
+    G3_TRY(bind_block(b, c, lp, TensorNaming::kHuggingFace, &l));
     w.layers.push_back(std::move(l));
   }
   // As in Hugging Face: with tie_word_embeddings (the default) the LM head IS the embedding, even
