@@ -2,6 +2,41 @@
 
 namespace gemma3 {
 
+std::string tensor_shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+Result<const TensorInfo*> TensorBinder::find(const std::string& name, const std::vector<int64_t>& shape) const {
+  const TensorInfo* t = lookup_(name);
+  if (t == nullptr)
+    return make_error(missing_prefix_ + "missing tensor '" + name + "' (expected shape " + tensor_shape_string(shape) + ")");
+  if (t->shape != shape)
+    return make_error(t->file + ": tensor '" + name + "' has shape " + tensor_shape_string(t->shape) + " (rows, cols) but the " +
+                      shape_source_ + " implies " + tensor_shape_string(shape));
+  return t;
+}
+
+Status TensorBinder::matrix(const std::string& name, int64_t rows, int64_t cols, WeightView* out) const {
+  auto t = find(name, {rows, cols});
+  if (!t) return std::move(t).take_error();
+  *out = WeightView{(*t)->dtype, (*t)->data, static_cast<size_t>(rows), static_cast<size_t>(cols)};
+  return ok_status();
+}
+
+Status TensorBinder::norm(const std::string& name, int64_t n, std::vector<float>* out) const {
+  auto t = find(name, {n});
+  if (!t) return std::move(t).take_error();
+  const WeightView view{(*t)->dtype, (*t)->data, 1, static_cast<size_t>(n)};
+  out->resize(n);
+  row_to_f32(view, 0, out->data());
+  if (!norm_has_one_) {
+    for (float& v : *out) v = 1.0f + v;  // Gemma's RMSNorm multiplies by (1 + w): folded in once
+  }
+  return ok_status();
+}
+
 int64_t block_dim(const ModelConfig& c, BlockDim d) {
   switch (d) {
     case BlockDim::kHidden: return c.hidden_size;

@@ -6,11 +6,13 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "model/model_config.h"
 #include "model/model_weights.h"
+#include "model/safetensors.h"  // TensorInfo
 #include "util/result.h"
 
 namespace gemma3 {
@@ -24,6 +26,30 @@ struct BlockTensor {
   WeightView LayerWeights::*matrix;        // a matrix (rows, cols) ...
   std::vector<float> LayerWeights::*norm;  // ... or an RMSNorm weight (rows,)
   BlockDim rows, cols;
+};
+
+// "[rows, cols]", for error messages.
+std::string tensor_shape_string(const std::vector<int64_t>& shape);
+
+// What both loaders bind with: looks a tensor up by name, checks its shape, and makes a WeightView
+// of it in place, or an f32 (1 + w) vector of an RMSNorm weight. A safetensors checkpoint stores
+// Gemma's norm weights as w, a GGUF file as 1 + w (`norm_has_one`). Errors: `missing_prefix` +
+// "missing tensor 'NAME' (expected shape S)"; "FILE: tensor 'NAME' has shape A (rows, cols) but
+// the SHAPE_SOURCE implies B".
+class TensorBinder {
+ public:
+  using Lookup = std::function<const TensorInfo*(const std::string& name)>;
+  TensorBinder(Lookup lookup, std::string missing_prefix, std::string shape_source, bool norm_has_one)
+      : lookup_(std::move(lookup)), missing_prefix_(std::move(missing_prefix)), shape_source_(std::move(shape_source)),
+        norm_has_one_(norm_has_one) {}
+  Status matrix(const std::string& name, int64_t rows, int64_t cols, WeightView* out) const;
+  Status norm(const std::string& name, int64_t n, std::vector<float>* out) const;
+
+ private:
+  Result<const TensorInfo*> find(const std::string& name, const std::vector<int64_t>& shape) const;
+  Lookup lookup_;
+  std::string missing_prefix_, shape_source_;
+  bool norm_has_one_;
 };
 
 // In binding order (the first missing tensor is the one an error names).

@@ -14,11 +14,6 @@ constexpr const char* kArch = "gemma3";
 
 std::string key(const char* suffix) { return std::string(kArch) + "." + suffix; }
 
-std::string shape_string(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 // An integer hyper-parameter that must fit the config's int32 fields.
 Status read_int(const GgufFile& g, const std::string& k, int32_t* out, bool required, int64_t min_value = 1) {
@@ -57,38 +52,6 @@ Status read_head_count(const GgufFile& g, const std::string& k, int32_t* out, bo
   }
   return read_int(g, k, out, required);
 }
-
-class GgufBinder {
- public:
-  explicit GgufBinder(const GgufFile& g) : g_(g) {}
-
-  Result<const TensorInfo*> find(const std::string& name, std::vector<int64_t> shape) {
-    const TensorInfo* t = g_.find_tensor(name);
-    if (t == nullptr) return make_error(g_.path_string() + ": missing tensor '" + name + "' (expected shape " + shape_string(shape) + ")");
-    if (t->shape != shape)
-      return make_error(g_.path_string() + ": tensor '" + name + "' has shape " + shape_string(t->shape) +
-                        " (rows, cols) but the metadata implies " + shape_string(shape));
-    return t;
-  }
-  Status matrix(const std::string& name, int64_t rows, int64_t cols, WeightView* out) {
-    auto t = find(name, {rows, cols});
-    if (!t) return std::move(t).take_error();
-    *out = WeightView{(*t)->dtype, (*t)->data, static_cast<size_t>(rows), static_cast<size_t>(cols)};
-    return ok_status();
-  }
-  // Stored as (1 + w) already (see gguf_model.h): widened to f32, nothing added.
-  Status norm(const std::string& name, int64_t n, std::vector<float>* out) {
-    auto t = find(name, {n});
-    if (!t) return std::move(t).take_error();
-    WeightView view{(*t)->dtype, (*t)->data, 1, static_cast<size_t>(n)};
-    out->resize(n);
-    row_to_f32(view, 0, out->data());
-    return ok_status();
-  }
-
- private:
-  const GgufFile& g_;
-};
 
 }  // namespace
 
@@ -167,7 +130,7 @@ Result<ModelConfig> gguf_model_config(const GgufFile& g) {
   const TensorInfo* embd = g.find_tensor("token_embd.weight");
   if (embd == nullptr) return make_error(g.path_string() + ": missing tensor 'token_embd.weight'");
   if (embd->shape.size() != 2 || embd->shape[1] != c.hidden_size)
-    return make_error(g.path_string() + ": tensor 'token_embd.weight' has shape " + shape_string(embd->shape) +
+    return make_error(g.path_string() + ": tensor 'token_embd.weight' has shape " + tensor_shape_string(embd->shape) +
                       " but embedding_length is " + std::to_string(c.hidden_size));
   if (embd->shape[0] > INT32_MAX) return make_error(g.path_string() + ": tensor 'token_embd.weight' has too many rows");
   c.vocab_size = static_cast<int32_t>(embd->shape[0]);
@@ -183,7 +146,8 @@ Result<ModelConfig> gguf_model_config(const GgufFile& g) {
 }
 
 Result<ModelWeights> bind_gguf_weights(const ModelConfig& c, const GgufFile& g) {
-  GgufBinder b(g);
+  const TensorBinder b([&g](const std::string& name) { return g.find_tensor(name); }, g.path_string() + ": ", "metadata",
+                       /*norm_has_one=*/true);  // llama.cpp's converter adds the 1 (gguf_model.h)
   ModelWeights w;
   G3_TRY(b.matrix("token_embd.weight", c.vocab_size, c.hidden_size, &w.embed_tokens));
   G3_TRY(b.norm("output_norm.weight", c.hidden_size, &w.final_norm));

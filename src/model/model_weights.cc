@@ -5,53 +5,9 @@
 
 namespace gemma3 {
 
-namespace {
-
-std::string shape_string(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-class WeightBinder {
- public:
-  explicit WeightBinder(const TensorStore& store) : store_(store) {}
-
-  Result<const TensorInfo*> find(const std::string& name, std::vector<int64_t> shape) {
-    const TensorInfo* t = store_.find(name);
-    if (t == nullptr) return make_error("checkpoint is missing tensor '" + name + "' (expected shape " + shape_string(shape) + ")");
-    if (t->shape != shape)
-      return make_error(t->file + ": tensor '" + name + "' has shape " + shape_string(t->shape) +
-                        " but the config implies " + shape_string(shape));
-    return t;
-  }
-
-  Status matrix(const std::string& name, int64_t rows, int64_t cols, WeightView* out) {
-    auto t = find(name, {rows, cols});
-    if (!t) return std::move(t).take_error();
-    *out = WeightView{(*t)->dtype, (*t)->data, static_cast<size_t>(rows), static_cast<size_t>(cols)};
-    return ok_status();
-  }
-
-  // Gemma's RMSNorm multiplies by (1 + w): folded in here, once.
-  Status norm(const std::string& name, int64_t n, std::vector<float>* out) {
-    auto t = find(name, {n});
-    if (!t) return std::move(t).take_error();
-    WeightView view{(*t)->dtype, (*t)->data, 1, static_cast<size_t>(n)};
-    out->resize(n);
-    row_to_f32(view, 0, out->data());
-    for (float& v : *out) v = 1.0f + v;
-    return ok_status();
-  }
-
- private:
-  const TensorStore& store_;
-};
-
-}  // namespace
-
 Result<ModelWeights> bind_weights(const ModelConfig& c, const TensorStore& store) {
-  WeightBinder b(store);
+  const TensorBinder b([&store](const std::string& name) { return store.find(name); }, "checkpoint is ", "config",
+                       /*norm_has_one=*/false);
   ModelWeights w;
   const std::string& p = c.weight_prefix;
   G3_TRY(b.matrix(p + "embed_tokens.weight", c.vocab_size, c.hidden_size, &w.embed_tokens));
