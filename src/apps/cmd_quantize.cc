@@ -3,9 +3,11 @@
 // re-encoding at load, unlike --dtype) and in llama.cpp, so both can be timed on identical bytes.
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "apps/command.h"
 #include "model/gguf_export.h"
+#include "model/gguf_model.h"
 #include "model/model_locator.h"
 #include "model/weight_convert.h"
 #include "ops/parallel.h"
@@ -26,13 +28,21 @@ int run_quantize(int argc, char** argv) {
   if (args.help_requested()) return std::fprintf(stdout, "%s", args.usage().c_str()), 0;
   if (!args.has("out")) return std::fprintf(stderr, "quantize: -o FILE.gguf is required\n%s", args.usage().c_str()), 1;
   GgufExportOptions options;
-  auto dtype = parse_weight_dtype(args.get("dtype"));
-  if (!dtype) return std::fprintf(stderr, "quantize: --dtype: %s\n", dtype.error().c_str()), 1;
+  auto parse_format = [&](const char* flag) -> std::optional<DType> {
+    auto d = parse_weight_dtype(args.get(flag));
+    if (!d) {
+      std::fprintf(stderr, "quantize: --%s '%s' is not a weight format (expected bf16, f16, f32, q8_0 or q4_0)\n", flag,
+                   args.get(flag).c_str());
+      return std::nullopt;
+    }
+    return *d;
+  };
+  const std::optional<DType> dtype = parse_format("dtype");
+  if (!dtype) return 1;
   options.dtype = *dtype;
   if (args.has("embd-dtype")) {
-    auto e = parse_weight_dtype(args.get("embd-dtype"));
-    if (!e) return std::fprintf(stderr, "quantize: --embd-dtype: %s\n", e.error().c_str()), 1;
-    options.embedding_dtype = *e;
+    options.embedding_dtype = parse_format("embd-dtype");
+    if (!options.embedding_dtype) return 1;
   }
   auto alignment = args.get_int("alignment");
   if (!alignment || *alignment < 1 || *alignment > (1 << 20) || (*alignment & (*alignment - 1)) != 0)
@@ -43,6 +53,10 @@ int run_quantize(int argc, char** argv) {
   set_num_threads(static_cast<int>(*threads));
   auto dir = resolve_model_dir(args.get("model"));
   if (!dir) return std::fprintf(stderr, "quantize: %s\n", dir.error().c_str()), 1;
+  if (is_gguf_path(*dir))
+    return std::fprintf(stderr, "quantize: %s is already a GGUF file; quantize reads a Hugging Face checkpoint folder\n",
+                        dir->c_str()),
+           1;
 
   const auto t0 = std::chrono::steady_clock::now();
   auto report = export_gguf(*dir, args.get("out"), options);

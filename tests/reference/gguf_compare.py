@@ -294,7 +294,8 @@ def check_quantize(args):
         log("  ok non-default layer pattern / local RoPE base / softcapping: logits bit-identical")
     # Bad input: a clear message, exit status 1, and nothing written.
     bad = [(["--dtype", "q5_k"], "--dtype"), (["--alignment", "24"], "--alignment"),
-           (["-m", os.path.join(args.workdir, "no-such-model")], "no-such-model")]
+           (["-m", os.path.join(args.workdir, "no-such-model")], "no-such-model"),
+           (["-m", ggufs["bf16"]], "already a GGUF file"), (["--embd-dtype", "q6_k"], "--embd-dtype")]
     for extra, needle in bad:
         out = os.path.join(args.workdir, "bad.gguf")
         cmd = [args.gemma3, "quantize", "-m", ckpt, "-o", out] + extra
