@@ -15,7 +15,7 @@
 //   uses 1×8 tiles (8 independent FMA chains) and streams at the machine's read bandwidth.
 // - many x rows (prefill) of a block-quantized type: each 4-row weight panel is widened once into
 //   an f32 scratch panel (L1) and reused by every x row of an L2-sized block, so the FMA loop has
-//   no conversion work (kPanelMinRows says when that pays).
+//   no conversion work (kUsesPanels / kPanelMinRows say when that pays).
 // Activations stay f32 (no vdpbf16ps): rounding them to bf16 moved the 270m logits by 0.9% of
 // their range, ten times the reference tolerance.
 #include <algorithm>
@@ -193,7 +193,8 @@ constexpr size_t kColTile = 4;  // weight rows per microkernel (8 when n_rows ==
 // GFLOP/s in registers vs panel: bf16 16 rows 206/186 vs 133/125, 64 rows 207/201 vs 183/148,
 // 512 rows 198/196 vs 196/173; Q8_0 gate_up 64 rows 175 vs 186, 128 rows 171 vs 197).
 template <class W>
-constexpr size_t kPanelMinRows = requires { W::kWholeBlocks; } ? 128 : SIZE_MAX;
+constexpr bool kUsesPanels = requires { W::kWholeBlocks; };
+constexpr size_t kPanelMinRows = 128;
 // x rows per cache block: keep the block (rows × k floats) within half of a 1 MB L2, so each
 // 4-row weight panel (kept in L1) meets x rows already close. Measured on Zen 5 at n_rows = 512:
 // 96 KB -> 124-139 GFLOP/s per core, 512 KB -> 149-183, unblocked -> 109-136.
@@ -243,26 +244,11 @@ GEMMA3_AVX512 void rows_times_panel(const float* x, size_t r0, size_t r1, const 
   if (r < r1) tile_fn<W>(r1 - r, no_count)(x + r * k_len, w, row_bytes, k_len, y + r * ldy, ldy);
 }
 
+// Many x rows of a block-quantized type: each 4-row weight panel widened once into f32 (L1) and
+// reused by every x row of an L2-sized block.
 template <class W>
-GEMMA3_AVX512 void matmul_typed(const float* x, size_t n_rows, const uint8_t* w, size_t row_bytes, size_t k_len,
-                                size_t ldy, size_t o_begin, size_t o_end, float* y) {
-  if (n_rows == 1) {
-    // Decode: stream the weights once, 8 rows at a time (8 independent FMA chains).
-    size_t o = o_begin;
-    for (; o + 8 <= o_end; o += 8) tile<1, 8, W>(x, w + o * row_bytes, row_bytes, k_len, y + o, ldy);
-    for (; o < o_end; o += kColTile) {
-      const size_t no = std::min(kColTile, o_end - o);
-      tile_fn<W>(1, no)(x, w + o * row_bytes, row_bytes, k_len, y + o, ldy);
-    }
-    return;
-  }
-  if (n_rows < kPanelMinRows<W>) {
-    for (size_t o = o_begin; o < o_end; o += kColTile) {
-      const size_t no = std::min(kColTile, o_end - o);
-      rows_times_panel<W>(x, 0, n_rows, w + o * row_bytes, row_bytes, no, k_len, y + o, ldy);
-    }
-    return;
-  }
+GEMMA3_AVX512 void matmul_with_panels(const float* x, size_t n_rows, const uint8_t* w, size_t row_bytes, size_t k_len,
+                                      size_t ldy, size_t o_begin, size_t o_end, float* y) {
   thread_local std::vector<float> panel;  // (kColTile, k_len) widened weights
   panel.resize(kColTile * k_len);
   const size_t block_rows =
@@ -293,6 +279,29 @@ GEMMA3_AVX512 void matmul_typed(const float* x, size_t n_rows, const uint8_t* w,
                                 k_len, y + o, ldy);
     }
   }
+}
+
+template <class W>
+GEMMA3_AVX512 void matmul_typed(const float* x, size_t n_rows, const uint8_t* w, size_t row_bytes, size_t k_len,
+                                size_t ldy, size_t o_begin, size_t o_end, float* y) {
+  if (n_rows == 1) {
+    // Decode: stream the weights once, 8 rows at a time (8 independent FMA chains).
+    size_t o = o_begin;
+    for (; o + 8 <= o_end; o += 8) tile<1, 8, W>(x, w + o * row_bytes, row_bytes, k_len, y + o, ldy);
+    for (; o < o_end; o += kColTile) {
+      const size_t no = std::min(kColTile, o_end - o);
+      tile_fn<W>(1, no)(x, w + o * row_bytes, row_bytes, k_len, y + o, ldy);
+    }
+    return;
+  }
+  if (!kUsesPanels<W> || n_rows < kPanelMinRows) {
+    for (size_t o = o_begin; o < o_end; o += kColTile) {
+      const size_t no = std::min(kColTile, o_end - o);
+      rows_times_panel<W>(x, 0, n_rows, w + o * row_bytes, row_bytes, no, k_len, y + o, ldy);
+    }
+    return;
+  }
+  if constexpr (kUsesPanels<W>) matmul_with_panels<W>(x, n_rows, w, row_bytes, k_len, ldy, o_begin, o_end, y);
 }
 
 }  // namespace
