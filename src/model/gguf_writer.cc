@@ -7,12 +7,22 @@
 
 namespace gemma3 {
 
+namespace {
+
+// Appends the bytes of a number: GGUF is little-endian, as is every x86-64.
 template <class T>
-void GgufWriter::put(T value) {
+void append_le(std::string& out, T value) {
   static_assert(std::is_trivially_copyable_v<T>);
   char bytes[sizeof(T)];
-  std::memcpy(bytes, &value, sizeof(T));  // GGUF is little-endian, as is every x86-64
-  kv_.append(bytes, sizeof(T));
+  std::memcpy(bytes, &value, sizeof(T));
+  out.append(bytes, sizeof(T));
+}
+
+}  // namespace
+
+template <class T>
+void GgufWriter::put(T value) {
+  append_le(kv_, value);
 }
 
 void GgufWriter::put_string(std::string_view s) {
@@ -83,23 +93,18 @@ Status GgufWriter::write(const std::filesystem::path& path, size_t alignment) co
   if (alignment == 0 || (alignment & (alignment - 1)) != 0) return make_error("GGUF alignment must be a power of two");
   // Header: magic, version, counts, the key-value pairs, then the tensor infos.
   std::string head = "GGUF";
-  auto append = [&head](const auto& value) {
-    char bytes[sizeof value];
-    std::memcpy(bytes, &value, sizeof value);
-    head.append(bytes, sizeof value);
-  };
-  append(uint32_t{3});
-  append(static_cast<uint64_t>(tensors_.size()));
-  append(n_kv_);
+  append_le(head, uint32_t{3});
+  append_le(head, static_cast<uint64_t>(tensors_.size()));
+  append_le(head, n_kv_);
   head += kv_;
   uint64_t offset = 0;
   for (const Tensor& t : tensors_) {
-    append(static_cast<uint64_t>(t.name.size()));
+    append_le(head, static_cast<uint64_t>(t.name.size()));
     head += t.name;
-    append(static_cast<uint32_t>(t.ne.size()));
-    for (uint64_t n : t.ne) append(n);
-    append(t.ggml_type);
-    append(offset);
+    append_le(head, static_cast<uint32_t>(t.ne.size()));
+    for (uint64_t n : t.ne) append_le(head, n);
+    append_le(head, t.ggml_type);
+    append_le(head, offset);
     offset += round_up(t.n_bytes, alignment);
   }
   head.resize(round_up(head.size(), alignment), '\0');
