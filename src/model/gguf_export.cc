@@ -2,9 +2,10 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <cmath>
 #include <fstream>
-#include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -48,7 +49,7 @@ Result<std::string> gguf_tensor_name(const std::string& hf_name, const ModelConf
   return make_error("tensor '" + hf_name + "' has no GGUF name for Gemma 3");
 }
 
-// llama_ftype of the file (general.file_type) and the GGML type id of a tensor type.
+// llama_ftype of the file (general.file_type).
 uint32_t file_type(DType d) {
   switch (d) {
     case DType::kF32: return 0;
@@ -58,16 +59,6 @@ uint32_t file_type(DType d) {
     case DType::kBF16: return 32;
   }
   return 0;
-}
-uint32_t ggml_type(DType d) {
-  switch (d) {
-    case DType::kF32: return kGgmlF32;
-    case DType::kF16: return kGgmlF16;
-    case DType::kQ4_0: return kGgmlQ4_0;
-    case DType::kQ8_0: return kGgmlQ8_0;
-    case DType::kBF16: return kGgmlBF16;
-  }
-  return kGgmlF32;
 }
 
 // SentencePiece token types as llama.cpp stores them (llama_token_type).
@@ -92,16 +83,51 @@ std::string replace_all(const std::string& s, std::string_view from, std::string
   return out.append(s, done, std::string::npos);
 }
 
+// tokenizer_config.json's special tokens and the tokenizer.ggml.*_token_id key of each.
+constexpr std::array<std::pair<const char*, const char*>, 4> kSpecialTokens = {
+    {{"bos_token", "bos"}, {"eos_token", "eos"}, {"unk_token", "unknown"}, {"pad_token", "padding"}}};
+
 struct HfVocabAsSentencePiece {
   std::vector<std::string> tokens;
   std::vector<float> scores;
   std::vector<int32_t> types;
-  std::map<std::string, int32_t, std::less<>> ids;  // tokenizer.json: model.vocab, then added_tokens
-  std::map<std::string, int32_t, std::less<>> added;
   json tokenizer_config = json::object();
+  // kSpecialTokens' ids: the added token with that text, else the vocab piece; none if neither.
+  std::array<std::optional<int32_t>, kSpecialTokens.size()> special_ids;
 };
 
+// The text of tokenizer_config.json's KEY token (a string, or {"content": ...}).
+std::optional<std::string> special_text(const json& c, const char* key) {
+  if (!c.contains(key)) return std::nullopt;
+  const json* value = &c[key];
+  if (value->is_object()) {
+    if (!value->contains("content")) return std::nullopt;
+    value = &(*value)["content"];
+  }
+  if (!value->is_string()) return std::nullopt;
+  return value->get<std::string>();
+}
+
 Result<HfVocabAsSentencePiece> read_vocab(const fs::path& dir, int32_t vocab_size) {
+  HfVocabAsSentencePiece v;
+  const fs::path cfg_path = dir / "tokenizer_config.json";
+  if (fs::exists(cfg_path)) {
+    std::ifstream in(cfg_path);
+    v.tokenizer_config = json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (v.tokenizer_config.is_discarded() || !v.tokenizer_config.is_object())
+      return make_error(cfg_path.string() + ": expected a JSON object");
+  }
+  // The special tokens' texts, looked for in the one pass over the vocab and the added tokens
+  // below; the first entry with the text gives the id.
+  std::array<std::optional<std::string>, kSpecialTokens.size()> wanted;
+  std::array<std::optional<int32_t>, kSpecialTokens.size()> in_vocab, in_added;
+  for (size_t i = 0; i < kSpecialTokens.size(); ++i) wanted[i] = special_text(v.tokenizer_config, kSpecialTokens[i].first);
+  auto note_special = [&](std::string_view text, int64_t id, auto& found) {
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      if (wanted[i] && !found[i] && *wanted[i] == text) found[i] = static_cast<int32_t>(id);
+    }
+  };
+
   const fs::path tj_path = dir / "tokenizer.json";
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -110,7 +136,6 @@ Result<HfVocabAsSentencePiece> read_vocab(const fs::path& dir, int32_t vocab_siz
   simdjson::dom::object vocab;
   if (doc["model"]["vocab"].get_object().get(vocab))
     return make_error(tj_path.string() + ": expected an object model.vocab");
-  HfVocabAsSentencePiece v;
   v.tokens.resize(vocab_size);
   for (int32_t i = 0; i < vocab_size; ++i) v.tokens[i] = "[PAD" + std::to_string(i) + "]";
   v.scores.assign(vocab_size, -10000.0f);
@@ -120,7 +145,7 @@ Result<HfVocabAsSentencePiece> read_vocab(const fs::path& dir, int32_t vocab_siz
   for (auto field : vocab) {
     int64_t id;
     if (field.value.get_int64().get(id)) return make_error(tj_path.string() + ": model.vocab ids must be integers");
-    v.ids.emplace(std::string(field.key), static_cast<int32_t>(id));
+    note_special(field.key, id, in_vocab);
     if (id < 0 || id >= vocab_size) continue;
     const std::string piece(field.key);
     int32_t type = kNormal;
@@ -140,18 +165,11 @@ Result<HfVocabAsSentencePiece> read_vocab(const fs::path& dir, int32_t vocab_siz
     for (auto a : added) {
       std::string_view content;
       int64_t id;
-      if (!a["content"].get_string().get(content) && !a["id"].get_int64().get(id))
-        v.added.emplace(std::string(content), static_cast<int32_t>(id));
+      if (!a["content"].get_string().get(content) && !a["id"].get_int64().get(id)) note_special(content, id, in_added);
     }
   }
+  for (size_t i = 0; i < kSpecialTokens.size(); ++i) v.special_ids[i] = in_added[i] ? in_added[i] : in_vocab[i];
 
-  const fs::path cfg_path = dir / "tokenizer_config.json";
-  if (fs::exists(cfg_path)) {
-    std::ifstream in(cfg_path);
-    v.tokenizer_config = json::parse(in, nullptr, /*allow_exceptions=*/false);
-    if (v.tokenizer_config.is_discarded() || !v.tokenizer_config.is_object())
-      return make_error(cfg_path.string() + ": expected a JSON object");
-  }
   const json& decoder = v.tokenizer_config.contains("added_tokens_decoder") ? v.tokenizer_config["added_tokens_decoder"] : json::object();
   if (!decoder.is_object()) return make_error(cfg_path.string() + ": added_tokens_decoder must be an object");
   for (const auto& [key, data] : decoder.items()) {
@@ -174,27 +192,10 @@ Result<HfVocabAsSentencePiece> read_vocab(const fs::path& dir, int32_t vocab_siz
   return v;
 }
 
-// The id of tokenizer_config.json's KEY token (a string, or {"content": ...}): an added token's
-// id, else the vocab's.
-std::optional<int32_t> special_id(const HfVocabAsSentencePiece& v, const char* key) {
-  const json& c = v.tokenizer_config;
-  if (!c.contains(key)) return std::nullopt;
-  const json* value = &c[key];
-  if (value->is_object()) {
-    if (!value->contains("content")) return std::nullopt;
-    value = &(*value)["content"];
-  }
-  if (!value->is_string()) return std::nullopt;
-  const std::string s = value->get<std::string>();
-  if (auto it = v.added.find(s); it != v.added.end()) return it->second;
-  if (auto it = v.ids.find(s); it != v.ids.end()) return it->second;
-  return std::nullopt;
-}
-
-bool every_sixth_full(const ModelConfig& c) {
+// Whether the layer kinds are llama.cpp's fixed pattern, so GGUF needs no key for them.
+bool default_layer_pattern(const ModelConfig& c) {
   for (int32_t i = 0; i < c.num_layers; ++i) {
-    const LayerKind want = (i + 1) % 6 != 0 ? LayerKind::kSliding : LayerKind::kFull;
-    if (c.layer_kinds[i] != want) return false;
+    if (c.layer_kinds[i] != gguf_layer_kind(i)) return false;
   }
   return true;
 }
@@ -238,7 +239,7 @@ Result<GgufExportReport> export_gguf(const fs::path& dir, const fs::path& out, c
   if (!config_or) return std::move(config_or).take_error();
   const ModelConfig& c = *config_or;
   // llama.cpp derives the attention scale; a checkpoint that wants another cannot be written.
-  const double derived_scalar = c.num_layers == 62 ? static_cast<double>(c.hidden_size / c.num_heads) : c.head_dim;
+  const double derived_scalar = gguf_query_pre_attn_scalar(c);
   if (c.query_pre_attn_scalar != derived_scalar)
     return make_error((dir / "config.json").string() + ": query_pre_attn_scalar " + std::to_string(c.query_pre_attn_scalar) +
                       " differs from what GGUF readers derive for Gemma 3 (" + std::to_string(derived_scalar) +
@@ -275,8 +276,8 @@ Result<GgufExportReport> export_gguf(const fs::path& dir, const fs::path& out, c
     w.add_float32("gemma3.rope.scaling.factor", static_cast<float>(c.rope_scaling_factor));
   }
   // What llama.cpp fixes for Gemma 3, written only where this checkpoint differs.
-  if (c.rope_local_base_freq != 10'000.0) w.add_float32("gemma3.rope.freq_base_swa", static_cast<float>(c.rope_local_base_freq));
-  if (!every_sixth_full(c)) {
+  if (c.rope_local_base_freq != kGgufLocalRopeBase) w.add_float32("gemma3.rope.freq_base_swa", static_cast<float>(c.rope_local_base_freq));
+  if (!default_layer_pattern(c)) {
     std::vector<bool> sliding;
     for (LayerKind k : c.layer_kinds) sliding.push_back(k == LayerKind::kSliding);
     w.add_bool_array("gemma3.attention.sliding_window_pattern", sliding);
@@ -290,8 +291,9 @@ Result<GgufExportReport> export_gguf(const fs::path& dir, const fs::path& out, c
   w.add_string_array("tokenizer.ggml.tokens", v.tokens);
   w.add_float32_array("tokenizer.ggml.scores", v.scores);
   w.add_int32_array("tokenizer.ggml.token_type", v.types);
-  for (auto [key, gguf_key] : {std::pair{"bos_token", "bos"}, {"eos_token", "eos"}, {"unk_token", "unknown"}, {"pad_token", "padding"}}) {
-    if (auto id = special_id(v, key)) w.add_uint32(std::string("tokenizer.ggml.") + gguf_key + "_token_id", static_cast<uint32_t>(*id));
+  for (size_t i = 0; i < kSpecialTokens.size(); ++i) {
+    if (v.special_ids[i])
+      w.add_uint32(std::string("tokenizer.ggml.") + kSpecialTokens[i].second + "_token_id", static_cast<uint32_t>(*v.special_ids[i]));
   }
   const json& tc = v.tokenizer_config;
   w.add_bool("tokenizer.ggml.add_bos_token", tc.contains("add_bos_token") && tc["add_bos_token"].is_boolean() ? tc["add_bos_token"].get<bool>() : true);
@@ -326,11 +328,11 @@ Result<GgufExportReport> export_gguf(const fs::path& dir, const fs::path& out, c
     if (info->shape.size() == 2) ne.push_back(rows);
     const size_t row_bytes = dtype_row_bytes(type, cols);
     const WeightView src{info->dtype, info->data, rows, cols};
-    w.add_tensor(name, ne, ggml_type(type), row_bytes * rows, [=](uint8_t* dst) -> Status {
+    w.add_tensor(name, ne, ggml_type_of(type), row_bytes * rows, [=](uint8_t* dst) -> Status {
       // Rows in parallel (quantizing the 270m embedding alone is ~170M values); each row is
       // encoded on its own, so the bytes do not depend on the split.
-      kernel_pool().run_chunks(std::max<size_t>(1, std::min<size_t>(rows, 64)), num_threads(), [&](size_t chunk) {
-        const size_t n_chunks = std::max<size_t>(1, std::min<size_t>(rows, 64));
+      const size_t n_chunks = std::max<size_t>(1, std::min<size_t>(rows, 64));
+      kernel_pool().run_chunks(n_chunks, num_threads(), [&](size_t chunk) {
         std::vector<float> row(cols);
         for (size_t r = rows * chunk / n_chunks; r < rows * (chunk + 1) / n_chunks; ++r) {
           row_to_f32(src, r, row.data());

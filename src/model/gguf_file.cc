@@ -64,6 +64,19 @@ void read_scalar(const uint8_t* p, GgufValue& v) {
   }
 }
 
+}  // namespace
+
+uint32_t ggml_type_of(DType dtype) {
+  switch (dtype) {
+    case DType::kF32: return kGgmlF32;
+    case DType::kF16: return kGgmlF16;
+    case DType::kBF16: return kGgmlBF16;
+    case DType::kQ8_0: return kGgmlQ8_0;
+    case DType::kQ4_0: return kGgmlQ4_0;
+  }
+  return kGgmlF32;
+}
+
 std::optional<DType> dtype_of_ggml(uint32_t t) {
   switch (t) {
     case kGgmlF32: return DType::kF32;
@@ -74,6 +87,8 @@ std::optional<DType> dtype_of_ggml(uint32_t t) {
     default: return std::nullopt;
   }
 }
+
+namespace {
 
 // Names of some GGML types we do not read, so the error says what the file holds.
 std::string ggml_type_label(uint32_t t) {

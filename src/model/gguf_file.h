@@ -34,6 +34,10 @@ const char* gguf_type_name(GgufType type);
 
 // GGML tensor type ids that we read (ggml_type); every other id is rejected at open.
 constexpr uint32_t kGgmlF32 = 0, kGgmlF16 = 1, kGgmlQ4_0 = 2, kGgmlQ8_0 = 8, kGgmlBF16 = 30;
+// The GGML type id of each weight format (all of them have one), and back (nullopt for the ids
+// above that we do not read).
+uint32_t ggml_type_of(DType dtype);
+std::optional<DType> dtype_of_ggml(uint32_t ggml_type);
 
 // One metadata value. Scalars are widened (integers to int64/uint64, floats to double); arrays keep
 // a pointer to their elements in the map (strings as views into it).

@@ -55,6 +55,14 @@ Status read_head_count(const GgufFile& g, const std::string& k, int32_t* out, bo
 
 }  // namespace
 
+LayerKind gguf_layer_kind(int32_t layer, int32_t pattern) {
+  return (layer + 1) % pattern != 0 ? LayerKind::kSliding : LayerKind::kFull;
+}
+
+double gguf_query_pre_attn_scalar(const ModelConfig& c) {
+  return c.num_layers == 62 ? static_cast<double>(c.hidden_size / c.num_heads) : c.head_dim;
+}
+
 bool is_gguf_path(const std::filesystem::path& path) {
   std::string ext = path.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -89,7 +97,7 @@ Result<ModelConfig> gguf_model_config(const GgufFile& g) {
   G3_TRY(read_positive(g, key("attention.layer_norm_rms_epsilon"), &c.rms_norm_eps));
   c.rope_theta = 10'000.0;  // llama.cpp's default when rope.freq_base is absent
   G3_TRY(read_positive(g, key("rope.freq_base"), &c.rope_theta));
-  c.rope_local_base_freq = 10'000.0;
+  c.rope_local_base_freq = kGgufLocalRopeBase;
   G3_TRY(read_positive(g, key("rope.freq_base_swa"), &c.rope_local_base_freq));
   auto scaling = g.optional_string(key("rope.scaling.type"));
   if (!scaling) return std::move(scaling).take_error();
@@ -110,10 +118,10 @@ Result<ModelConfig> gguf_model_config(const GgufFile& g) {
                       ") must be a multiple of attention.head_count_kv (" + std::to_string(c.num_kv_heads) + ")");
   if (c.head_dim % 2 != 0) return make_error(g.path_string() + ": attention.key_length must be even for RoPE");
   // llama.cpp: 1/sqrt(head_dim), except 27B (62 layers): 1/sqrt(hidden / heads).
-  c.query_pre_attn_scalar = c.num_layers == 62 ? static_cast<double>(c.hidden_size / c.num_heads) : c.head_dim;
+  c.query_pre_attn_scalar = gguf_query_pre_attn_scalar(c);
 
   // Layer kinds: every 6th layer full (llama.cpp's fixed pattern for Gemma 3), unless the file says.
-  int32_t pattern = 6;
+  int32_t pattern = kGgufFullLayerEvery;
   const std::string pattern_key = key("attention.sliding_window_pattern");
   const GgufValue* pv = g.find(pattern_key);
   if (pv != nullptr && pv->type == GgufType::kArray) {
@@ -123,7 +131,7 @@ Result<ModelConfig> gguf_model_config(const GgufFile& g) {
   } else {
     G3_TRY(read_int(g, pattern_key, &pattern, false));
     for (int32_t i = 0; i < c.num_layers; ++i)
-      c.layer_kinds.push_back(((i + 1) % pattern) != 0 ? LayerKind::kSliding : LayerKind::kFull);
+      c.layer_kinds.push_back(gguf_layer_kind(i, pattern));
   }
 
   // The vocabulary size is the embedding's row count; the token list, when present, must agree.

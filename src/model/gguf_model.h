@@ -25,6 +25,15 @@
 
 namespace gemma3 {
 
+// What llama.cpp fixes for Gemma 3 where a file has no key for it. gguf_model_config applies these;
+// gguf_export writes a key only where a checkpoint differs from them.
+constexpr double kGgufLocalRopeBase = 10'000.0;  // sliding layers (rope.freq_base_swa)
+constexpr int32_t kGgufFullLayerEvery = 6;       // attention.sliding_window_pattern
+// Layer `layer`'s kind when every `pattern`-th layer is full attention.
+LayerKind gguf_layer_kind(int32_t layer, int32_t pattern = kGgufFullLayerEvery);
+// query_pre_attn_scalar as llama.cpp derives it: head_dim, except the 62-layer 27B (hidden / heads).
+double gguf_query_pre_attn_scalar(const ModelConfig& c);
+
 // True for a path naming a regular file whose name ends in ".gguf" (any case).
 bool is_gguf_path(const std::filesystem::path& path);
 
