@@ -25,11 +25,16 @@ void add_model_options(Args& args) {
       .flag("matmul-bf16", "round matmul inputs to bf16 and use AVX512_BF16 dot products: ~2x prompt speed, logits move ~1% of their range");
 }
 
-Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer) {
-  auto start = std::chrono::steady_clock::now();
+Status apply_thread_option(const Args& args) {
   auto threads = args.get_int("threads");
   if (!threads || *threads < 0) return make_error("--threads expects a non-negative integer");
   set_num_threads(static_cast<int>(*threads));
+  return ok_status();
+}
+
+Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer) {
+  auto start = std::chrono::steady_clock::now();
+  G3_TRY(apply_thread_option(args));
   set_matmul_precision(args.is_set("matmul-bf16") ? MatmulPrecision::kBf16Activations : MatmulPrecision::kExact);
   auto kv_dtype = parse_kv_dtype(args.get("kv-dtype"));
   if (!kv_dtype) return std::move(kv_dtype).take_error();

@@ -25,6 +25,8 @@ struct LoadedCheckpoint {
 
 // Declares -m/--model and -t/--threads on `args`.
 void add_model_options(Args& args);
+// Applies -t/--threads (0 = all cores) from parsed args.
+Status apply_thread_option(const Args& args);
 // Uses -m and -t from parsed args. Prints a warning when the weights are synthetic.
 Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer = true);
 

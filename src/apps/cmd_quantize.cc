@@ -5,12 +5,12 @@
 #include <cstdio>
 #include <optional>
 
+#include "apps/cli_support.h"
 #include "apps/command.h"
 #include "model/gguf_export.h"
 #include "model/gguf_model.h"
 #include "model/model_locator.h"
 #include "model/weight_convert.h"
-#include "ops/parallel.h"
 #include "util/args.h"
 
 namespace gemma3 {
@@ -48,9 +48,7 @@ int run_quantize(int argc, char** argv) {
   if (!alignment || *alignment < 1 || *alignment > (1 << 20) || (*alignment & (*alignment - 1)) != 0)
     return std::fprintf(stderr, "quantize: --alignment expects a power of two up to 1048576\n"), 1;
   options.alignment = static_cast<size_t>(*alignment);
-  auto threads = args.get_int("threads");
-  if (!threads || *threads < 0) return std::fprintf(stderr, "quantize: --threads expects a non-negative integer\n"), 1;
-  set_num_threads(static_cast<int>(*threads));
+  if (auto t = apply_thread_option(args); !t) return std::fprintf(stderr, "quantize: %s\n", t.error().c_str()), 1;
   auto dir = resolve_model_dir(args.get("model"));
   if (!dir) return std::fprintf(stderr, "quantize: %s\n", dir.error().c_str()), 1;
   if (is_gguf_path(*dir))
