@@ -1,6 +1,8 @@
 // Tokenizer: the encode pipeline and the decoder (loading is in tokenizer_load.cc).
 #include "tokenizer/tokenizer.h"
 
+#include <cctype>
+
 #include "tokenizer/utf8.h"
 
 namespace gemma3 {
@@ -138,6 +140,19 @@ void Tokenizer::append_token_text(int32_t id, std::string& out) const {
     out.append(piece);
   } else {
     apply_replaces(decoder_replaces_, piece, out);
+  }
+}
+
+void Tokenizer::build_byte_values(int32_t limit) {
+  byte_value_.assign(limit, -1);
+  std::string text;
+  for (int32_t id = 0; id < limit; ++id) {
+    text.clear();
+    append_token_text(id, text);
+    if (text.size() == 6 && text.compare(0, 3, "<0x") == 0 && text[5] == '>' && std::isxdigit(static_cast<unsigned char>(text[3])) &&
+        std::isxdigit(static_cast<unsigned char>(text[4]))) {
+      byte_value_[id] = static_cast<int16_t>(std::stoi(text.substr(3, 2), nullptr, 16));
+    }
   }
 }
 

@@ -98,6 +98,10 @@ class Tokenizer {
  private:
   friend class TokenizerLoader;
   friend class SentencePieceBuilder;
+
+  // byte_value_ for ids [0, limit): the byte of each <0xNN> token (ByteFallback), judged on the
+  // text after the decoder's Replace steps, as HF does; -1 for every other token.
+  void build_byte_values(int32_t limit);
   Tokenizer() = default;
 
   struct Replace {

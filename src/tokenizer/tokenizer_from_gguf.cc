@@ -202,16 +202,7 @@ void SentencePieceBuilder::finish_tables(Tokenizer& t) {
     t.added_by_content_.emplace(a.content, a.id);
     t.raw_matcher_.add(a.content, static_cast<int32_t>(i));
   }
-  t.byte_value_.assign(limit, -1);
-  std::string text;
-  for (int32_t id = 0; id < limit; ++id) {
-    text.clear();
-    t.append_token_text(id, text);
-    if (text.size() == 6 && text.compare(0, 3, "<0x") == 0 && text[5] == '>' &&
-        std::isxdigit(static_cast<unsigned char>(text[3])) && std::isxdigit(static_cast<unsigned char>(text[4]))) {
-      t.byte_value_[id] = static_cast<int16_t>(std::stoi(text.substr(3, 2), nullptr, 16));
-    }
-  }
+  t.build_byte_values(limit);
 }
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_sentencepiece(const SentencePieceVocab& vocab) {

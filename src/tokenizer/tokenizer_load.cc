@@ -300,17 +300,7 @@ Status TokenizerLoader::load_tokenizer_json(dom::element root_el, const Tokenize
       t.raw_matcher_.add(a.content, static_cast<int32_t>(i));
     }
   }
-  // <0xNN> tokens for the ByteFallback decoder, judged on the text after the Replace steps, as HF.
-  t.byte_value_.assign(limit, -1);
-  std::string text;
-  for (int32_t id = 0; id < limit; ++id) {
-    text.clear();
-    t.append_token_text(id, text);
-    if (text.size() == 6 && text.compare(0, 3, "<0x") == 0 && text[5] == '>' && std::isxdigit(static_cast<unsigned char>(text[3])) &&
-        std::isxdigit(static_cast<unsigned char>(text[4]))) {
-      t.byte_value_[id] = static_cast<int16_t>(std::stoi(text.substr(3, 2), nullptr, 16));
-    }
-  }
+  t.build_byte_values(limit);
   return ok_status();
 }
 
