@@ -50,7 +50,12 @@ function save() {
 // Rendering
 
 // `auth`: the banner is about the API key, so a key that works clears it.
+// Counts banner changes, so a slow /v1/models answer (showModel) cannot overwrite a message that
+// was shown after it was asked, such as a failed request's.
+let bannerVersion = 0;
+
 function showBanner(text, auth = false) {
+  ++bannerVersion;
   ui.banner.textContent = text;
   ui.banner.hidden = !text;
   ui.banner.dataset.auth = auth ? '1' : '';
@@ -263,16 +268,18 @@ async function send(text) {
 }
 
 async function showModel() {
+  const asked = bannerVersion;
   try {
     const res = await fetch('/v1/models', { headers: headers() });
+    const bannerUnchanged = bannerVersion === asked;
     if (res.status === 401) {
       ui.model.textContent = '';
-      showBanner('This server needs an API key: set it under Settings.', true);
+      if (bannerUnchanged) showBanner('This server needs an API key: set it under Settings.', true);
       return;
     }
     const json = await res.json();
     ui.model.textContent = json?.data?.[0]?.id ?? '';
-    if (ui.banner.dataset.auth) showBanner('');
+    if (bannerUnchanged && ui.banner.dataset.auth) showBanner('');
   } catch {
     ui.model.textContent = '';
   }

@@ -162,9 +162,29 @@ test('without the key the page says so; with the key from Settings it shows the 
   await page.locator('#banner').waitFor({ state: 'visible' });
   assert.match(await page.textContent('#banner'), /API key/);
   // A wrong key: the turn is taken back, the text returned to the composer, the key field opened.
+  // Closing Settings also asks /v1/models again; its 401 is held back until the failed chat request
+  // has shown its banner, so the test sees that a late answer does not overwrite the newer message
+  // (in CI it once arrived last by chance and did).
+  // (Held in the page's own fetch: Playwright's request routing would also turn off the HTTP
+  // cache, which the reload test below needs.)
+  await page.evaluate(() => {
+    const realFetch = window.fetch;
+    let release;
+    const held = new Promise((r) => { release = r; });
+    window.__releaseModels = () => { window.fetch = realFetch; release(); };
+    window.fetch = async (url, init) => {
+      if (String(url).endsWith('/v1/models')) {
+        const res = await realFetch(url, init);
+        await held;
+        return res;
+      }
+      return realFetch(url, init);
+    };
+  });
   await setSettings({ api_key: 'wrong-key' });
   await sendMessage('hi there');
   await page.locator('#settings').waitFor({ state: 'visible' });
+  await page.evaluate(() => { window.__releaseModels(); return new Promise((r) => setTimeout(r, 50)); });
   assert.match(await page.textContent('#banner'), /request failed: .*API key/);
   assert.equal(await page.inputValue('#prompt'), 'hi there');
   assert.equal(await page.locator('.msg').count(), 0);
