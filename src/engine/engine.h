@@ -18,10 +18,24 @@
 namespace gemma3 {
 
 class Tokenizer;
+namespace grammar {
+class CompiledGrammar;
+}
 
 enum class FinishReason { kStop, kLength };
 // "stop" / "length", as OpenAI's finish_reason.
 const char* finish_reason_name(FinishReason reason);
+
+// A constraint on what a request may generate (structured outputs, tool calls): the grammar's mask
+// is applied to the logits before every sampler, so every sampled token keeps the output a prefix of
+// the grammar's language.
+struct OutputConstraint {
+  std::shared_ptr<const grammar::CompiledGrammar> grammar;   // null: unconstrained
+  std::vector<int32_t> end_ids;        // tokens allowed once complete (empty: the engine's eos ids)
+  bool lazy = false;                   // tool calling "auto": inactive until a trigger token is sampled
+  std::vector<int32_t> trigger_tokens; // lazy: sampling one of these creates the Matcher, and the token
+                                       //   is accepted as its first token
+};
 
 struct GenerationRequest {
   std::string request_id;
@@ -31,6 +45,7 @@ struct GenerationRequest {
   std::vector<std::string> stop;
   bool logprobs = false;
   int32_t top_logprobs = 0;             // 0..20
+  OutputConstraint constraint;
 };
 
 struct TopLogprobInfo {
