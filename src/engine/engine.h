@@ -35,6 +35,8 @@ struct OutputConstraint {
   bool lazy = false;                   // tool calling "auto": inactive until a trigger token is sampled
   std::vector<int32_t> trigger_tokens; // lazy: sampling one of these creates the Matcher, and the token
                                        //   is accepted as its first token
+  bool trigger_at_start_only = false;  // lazy: only the first generated token may trigger (a JSON call
+                                       //   is the whole answer or none of it)
 };
 
 struct GenerationRequest {
@@ -46,6 +48,9 @@ struct GenerationRequest {
   bool logprobs = false;
   int32_t top_logprobs = 0;             // 0..20
   OutputConstraint constraint;
+  // Special tokens whose text is kept in the output (OutputDelta::text) instead of skipped, e.g. a
+  // tool-call format's markers (FunctionGemma's <start_function_call>), so the server can parse calls.
+  std::vector<int32_t> visible_special_ids;
 };
 
 struct TopLogprobInfo {
