@@ -67,6 +67,16 @@ class Sampler {
   int32_t sample(std::span<float> logits, std::span<const int32_t> prompt_ids,
                  std::span<const int32_t> generated_ids);
 
+  // Speculative verification of a drafted token whose proposal is deterministic (prompt lookup:
+  // q is a point mass on `draft`). With p the distribution sample() would draw from (after every
+  // transform above), returns `draft` with probability p(draft), else a token drawn from p with
+  // `draft` removed and renormalised, i.e. from (p - q)+ normalised. The result is therefore
+  // distributed exactly as p, and it equals `draft` iff the draft was accepted. Greedy: the argmax,
+  // as sample() (accepted iff it is the draft). Costs what sample() costs plus one more uniform and,
+  // on rejection, one more draw over the survivors. A draft outside [0, vocab) is never accepted.
+  int32_t sample_verify(std::span<float> logits, std::span<const int32_t> prompt_ids,
+                        std::span<const int32_t> generated_ids, int32_t draft);
+
   const SamplingParams& params() const { return params_; }
   bool is_greedy() const;
 
@@ -78,8 +88,11 @@ class Sampler {
 
   void apply_penalties(std::span<float> logits, std::span<const int32_t> prompt_ids,
                        std::span<const int32_t> generated_ids);
-  int32_t sample_full(std::span<const float> z, float z_max, float cut);
-  int32_t sample_truncated(std::span<const float> z, float z_max, float cut);
+  // The common path of sample() and sample_verify(); draft < 0: no draft.
+  int32_t sample_impl(std::span<float> logits, std::span<const int32_t> prompt_ids,
+                      std::span<const int32_t> generated_ids, int32_t draft);
+  int32_t sample_full(std::span<const float> z, float z_max, float cut, int32_t draft);
+  int32_t sample_truncated(std::span<const float> z, float z_max, float cut, int32_t draft);
   int32_t draw_from_candidates(size_t n_keep, float z_max);
 
   SamplingParams params_;

@@ -495,5 +495,129 @@ TEST(SoftmaxKernels, MatchScalarReferences) {
   }
 }
 
+// ---- speculative verification (sample_verify) ----
+
+// The distribution sample() draws from, computed independently in double from the documented
+// semantics (temperature, top-k with ties by lower id, top-p on the top-k survivors, min-p).
+std::map<int32_t, double> reference_distribution(const std::vector<float>& logits, const SamplingParams& p) {
+  std::vector<std::pair<double, int32_t>> z;
+  for (size_t i = 0; i < logits.size(); ++i) z.push_back({static_cast<double>(logits[i]) / p.temperature, static_cast<int32_t>(i)});
+  std::sort(z.begin(), z.end(), [](auto& a, auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  if (p.top_k > 0 && static_cast<size_t>(p.top_k) < z.size()) z.resize(static_cast<size_t>(p.top_k));
+  double norm = 0.0;
+  for (auto& [v, id] : z) norm += std::exp(v - z[0].first);
+  size_t keep = z.size();
+  if (p.top_p < 1.0f) {
+    double before = 0.0;
+    size_t i = 0;
+    for (; i < z.size(); ++i) {
+      if (i > 0 && before >= p.top_p * norm) break;
+      before += std::exp(z[i].first - z[0].first);
+    }
+    keep = i;
+  }
+  if (p.min_p > 0.0f) {
+    size_t i = 1;
+    while (i < keep && z[i].first >= z[0].first + std::log(p.min_p)) ++i;
+    keep = i;
+  }
+  std::map<int32_t, double> out;
+  double total = 0.0;
+  for (size_t i = 0; i < keep; ++i) total += std::exp(z[i].first - z[0].first);
+  for (size_t i = 0; i < keep; ++i) out[z[i].second] = std::exp(z[i].first - z[0].first) / total;
+  return out;
+}
+
+// Accepting draft d with probability p(d) and otherwise drawing from (p - point mass)+ must leave
+// the drawn token distributed as p, whatever the draft: likely, unlikely, truncated away (p = 0) or
+// not a token at all. Every sampler path (full row, temperature, top-k, top-p, min-p).
+TEST(SampleVerify, KeepsTheSamplingDistributionForAnyDraft) {
+  const std::vector<float> logits = log_probs({0.35, 0.2, 0.15, 0.1, 0.08, 0.05, 0.04, 0.02, 0.007, 0.003});
+  std::vector<SamplingParams> configs(5);
+  configs[1].temperature = 0.7f;
+  configs[2].top_k = 4;
+  configs[3].top_p = 0.75f;
+  configs[4].min_p = 0.1f;
+  configs[4].temperature = 1.3f;
+  int config_index = 0;
+  for (const SamplingParams& p : configs) {
+    const std::map<int32_t, double> expected = reference_distribution(logits, p);
+    for (int32_t draft : {0, 3, 8, 9, -1, 10}) {
+      Sampler s(p, 1000 + static_cast<uint64_t>(draft) * 7 + static_cast<uint64_t>(config_index));
+      const int n = 40000;
+      std::map<int32_t, int> counts;
+      std::vector<float> row;
+      for (int i = 0; i < n; ++i) {
+        row = logits;
+        ++counts[s.sample_verify(row, {}, {}, draft)];
+      }
+      EXPECT_LT(chi_square(counts, expected, n), critical(static_cast<int>(expected.size()) - 1))
+          << "config " << config_index << ", draft " << draft;
+    }
+    ++config_index;
+  }
+}
+
+// The large-vocabulary paths (block sums of the full row; the threshold search of top-k / top-p):
+// a draft holding most of the mass and one holding little.
+TEST(SampleVerify, LargeVocabChiSquare) {
+  std::vector<float> logits(262144 + 100, -30.0f);
+  const std::map<int32_t, double> weights = {{5, 1.0}, {700, 6.0}, {131072, 0.5}, {262143, 1.5}, {262200, 1.0}};
+  double total = 0;
+  for (const auto& [id, w] : weights) {
+    logits[static_cast<size_t>(id)] = static_cast<float>(std::log(w));
+    total += w;
+  }
+  std::map<int32_t, double> expected;
+  for (const auto& [id, w] : weights) expected[id] = w / total;
+  for (int mode = 0; mode < 3; ++mode) {
+    SamplingParams p;
+    if (mode == 1) p.top_k = 5;
+    if (mode == 2) p.top_p = 0.999f;
+    for (int32_t draft : {700, 131072}) {
+      Sampler s(p, 77 + static_cast<uint64_t>(mode));
+      const int n = 1000;  // each draw walks 262k logits
+      std::map<int32_t, int> counts;
+      std::vector<float> row;
+      for (int i = 0; i < n; ++i) {
+        row = logits;
+        ++counts[s.sample_verify(row, {}, {}, draft)];
+      }
+      EXPECT_LT(chi_square(counts, expected, n), critical(4)) << "mode " << mode << ", draft " << draft;
+    }
+  }
+}
+
+// Penalties and logit_bias are applied before verification, exactly as sample() applies them.
+TEST(SampleVerify, GreedyIsTheArgmaxAfterPenalties) {
+  SamplingParams p = greedy();
+  p.repetition_penalty = 4.0f;
+  p.logit_bias = {{2, -0.5f}};
+  Sampler s(p, 1);
+  const std::vector<int32_t> prompt = {0};
+  for (int32_t draft : {0, 1, 2, 3}) {
+    std::vector<float> row = {3.0f, 2.0f, 2.9f, 1.0f};  // id 0 penalised to 0.75, id 2 biased to 2.4
+    EXPECT_EQ(s.sample_verify(row, prompt, {}, draft), 2) << draft;
+  }
+  std::vector<float> row = {3.0f, 2.0f, 2.9f, 1.0f};
+  EXPECT_EQ(s.sample(row, prompt, {}), 2);
+}
+
+// A point mass on the draft (every other token at -inf) is always accepted, never "rejected by
+// rounding" into some other token.
+TEST(SampleVerify, PointMassDraftIsAlwaysAccepted) {
+  std::vector<float> base(1000, -kInf);
+  base[321] = 0.0f;
+  for (int mode = 0; mode < 2; ++mode) {
+    SamplingParams p;
+    if (mode == 1) p.top_k = 3;
+    Sampler s(p, 9);
+    for (int i = 0; i < 200; ++i) {
+      std::vector<float> row = base;
+      ASSERT_EQ(s.sample_verify(row, {}, {}, 321), 321);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace gemma3
