@@ -57,6 +57,42 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special
   return ids;
 }
 
+std::vector<int32_t> Tokenizer::encode_with_provenance(std::string_view text,
+                                                       std::span<const std::pair<size_t, size_t>> untrusted) const {
+  std::vector<TextSplit> splits;
+  raw_matcher_.split(text, added_, /*skip_special=*/false, splits);
+  // A special match is kept only when no untrusted range overlaps it; otherwise its bytes join the
+  // plain text around it. Ranges are sorted, and so are the splits: one forward scan.
+  size_t r = 0;
+  auto overlaps_untrusted = [&](size_t begin, size_t end) {
+    while (r < untrusted.size() && untrusted[r].second <= begin) ++r;
+    return r < untrusted.size() && untrusted[r].first < end;
+  };
+  std::vector<int32_t> ids;
+  ids.reserve(text.size() / 3 + 4);
+  size_t plain_begin = 0, plain_end = 0;   // the pending run of plain text
+  auto flush = [&] {
+    if (plain_end > plain_begin) {
+      std::vector<int32_t> run = encode(text.substr(plain_begin, plain_end - plain_begin), /*parse_special=*/false);
+      ids.insert(ids.end(), run.begin(), run.end());
+    }
+  };
+  for (const TextSplit& s : splits) {
+    const bool keep_token =
+        s.id >= 0 && !(added_[static_cast<size_t>(token_index(s.id))].special && overlaps_untrusted(s.begin, s.end));
+    if (!keep_token) {
+      if (plain_end != s.begin) plain_begin = s.begin;   // first plain split after a token
+      plain_end = s.end;
+      continue;
+    }
+    flush();
+    plain_begin = plain_end = s.end;
+    ids.push_back(s.id);
+  }
+  flush();
+  return ids;
+}
+
 // Normalizes one piece of raw text that holds no (raw-matched) added token, then splits out the
 // added tokens that match normalized text.
 void Tokenizer::encode_plain(std::string_view text, std::vector<int32_t>& out) const {

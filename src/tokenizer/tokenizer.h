@@ -63,6 +63,14 @@ class Tokenizer {
   // matched, as in HF. `text` should be valid UTF-8; invalid bytes become byte tokens.
   std::vector<int32_t> encode(std::string_view text, bool parse_special = true) const;
 
+  // Encodes a rendered chat prompt whose bytes in `untrusted` ([begin, end) ranges, sorted) came
+  // from the request: a special added token is matched only where all its bytes are trusted
+  // (written by the template), so text a user writes can never become a control token; everything
+  // else is as encode(text, true). Equal to encode(text, true) when nothing untrusted spells a
+  // special token.
+  std::vector<int32_t> encode_with_provenance(std::string_view text,
+                                              std::span<const std::pair<size_t, size_t>> untrusted) const;
+
   // HF decode(ids, skip_special_tokens). Ids without a token are skipped, as in HF.
   std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false) const;
 
