@@ -11,7 +11,7 @@ const CHAT_KEY = 'gemma3.chat.messages';
 // Gemma 3's recommended sampling; every field may be emptied to use the server's default.
 const DEFAULTS = {
   system: '', temperature: '1', top_p: '0.95', top_k: '64', min_p: '', max_tokens: '1024', seed: '',
-  presence_penalty: '', frequency_penalty: '', api_key: '',
+  presence_penalty: '', frequency_penalty: '', api_key: '', tools: '',
 };
 const NUMBER_FIELDS = { temperature: 'float', top_p: 'float', top_k: 'int', min_p: 'float', max_tokens: 'int',
                         seed: 'int', presence_penalty: 'float', frequency_penalty: 'float' };
@@ -22,7 +22,7 @@ const ui = {
 };
 
 let settings = load(SETTINGS_KEY, DEFAULTS);
-let chat = load(CHAT_KEY, []);   // [{role: 'user'|'assistant', content, stats?, stopped?}]
+let chat = load(CHAT_KEY, []);   // [{role: 'user'|'assistant', content, tool_calls?, stats?, stopped?}]
 let inflight = null;             // {controller} while a reply streams
 
 function load(key, fallback) {
@@ -36,7 +36,23 @@ function load(key, fallback) {
 }
 
 function validMessage(m) {
-  return m && (m.role === 'user' || m.role === 'assistant') && typeof m.content === 'string';
+  return m && (m.role === 'user' || m.role === 'assistant') && typeof m.content === 'string' &&
+    (m.tool_calls === undefined || Array.isArray(m.tool_calls));
+}
+
+// The Tools setting: a JSON array of OpenAI tools, sent with every request; undefined when empty.
+// Throws with a message when it is not such an array.
+function toolsSetting() {
+  const raw = String(settings.tools ?? '').trim();
+  if (!raw) return undefined;
+  let tools;
+  try {
+    tools = JSON.parse(raw);
+  } catch (e) {
+    throw new Error(`the Tools setting is not valid JSON (${e.message})`);
+  }
+  if (!Array.isArray(tools)) throw new Error('the Tools setting must be a JSON array of tools');
+  return tools;
 }
 
 function save() {
@@ -91,11 +107,31 @@ function messageView(message) {
   return view;
 }
 
+// A tool call as such: the function's name and its arguments (pretty-printed when they are JSON),
+// never the model's raw call syntax. Built with textContent only: arguments are model output.
+function toolCallView(call) {
+  const box = document.createElement('div');
+  box.className = 'tool-call';
+  const name = document.createElement('div');
+  name.className = 'tool-name';
+  name.textContent = `Call ${call.function?.name ?? '?'}`;
+  const args = document.createElement('pre');
+  const raw = call.function?.arguments ?? '';
+  try {
+    args.textContent = JSON.stringify(JSON.parse(raw), null, 2);
+  } catch {
+    args.textContent = raw;   // still streaming, or not JSON
+  }
+  box.append(name, args);
+  return box;
+}
+
 function paint(view, message) {
   if (message.role === 'user') {
     view.body.textContent = message.content;   // the user's own text, shown as typed
   } else {
     view.body.innerHTML = renderMarkdown(message.content);
+    for (const call of message.tool_calls ?? []) view.body.append(toolCallView(call));
   }
   let foot = formatStats(message.stats);
   if (message.stopped) foot = foot ? `${foot} · stopped` : 'stopped';
@@ -148,8 +184,13 @@ function numberSetting(name) {
 function requestBody(history) {
   const messages = [];
   if (settings.system.trim()) messages.push({ role: 'system', content: settings.system });
-  for (const m of history) messages.push({ role: m.role, content: m.content });
+  for (const m of history) {
+    if (m.tool_calls?.length) messages.push({ role: m.role, content: m.content || null, tool_calls: m.tool_calls });
+    else messages.push({ role: m.role, content: m.content });
+  }
   const body = { messages, stream: true, stream_options: { include_usage: true } };
+  const tools = toolsSetting();
+  if (tools) body.tools = tools;
   for (const name of Object.keys(NUMBER_FIELDS)) {
     const value = numberSetting(name);
     if (value !== undefined) body[name] = value;
@@ -190,8 +231,15 @@ async function send(text) {
   showBanner('');
   const user = { role: 'user', content: text };
   const reply = { role: 'assistant', content: '' };
+  let body;
+  try {
+    body = requestBody([...chat, user]);
+  } catch (e) {
+    showBanner(`Not sent: ${e.message}. Fix it under Settings.`);
+    ui.prompt.value = text;
+    return;
+  }
   chat.push(user);
-  const body = requestBody(chat);
   chat.push(reply);
   ui.empty.hidden = true;
   ui.messages.append(messageView(user).el);
@@ -231,6 +279,17 @@ async function send(text) {
           reply.content += piece;
           ++deltas;
         }
+        // Tool calls stream as OpenAI's do: id, type and name in a call's first delta, then the
+        // arguments in fragments, each delta naming its call by index.
+        for (const d of choice.delta?.tool_calls ?? []) {
+          tLast = performance.now();
+          if (tFirst === undefined) tFirst = tLast;
+          reply.tool_calls ??= [];
+          const call = (reply.tool_calls[d.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+          if (d.id) call.id = d.id;
+          if (d.function?.name) call.function.name += d.function.name;
+          if (d.function?.arguments) call.function.arguments += d.function.arguments;
+        }
         if (choice.finish_reason) finish = choice.finish_reason;
       }
       reply.stats = stats();
@@ -249,7 +308,7 @@ async function send(text) {
     setBusy(false);
     view.el.classList.remove('streaming');
   }
-  if (failure && !reply.content) {
+  if (failure && !reply.content && !reply.tool_calls?.length) {
     // Nothing came back: take the turn out again and give the text back for a retry.
     chat.splice(chat.length - 2, 2);
     view.el.previousElementSibling?.remove();
