@@ -22,7 +22,8 @@ void add_model_options(Args& args) {
       .option("threads", "t", "threads (0 = all cores)", "0")
       .option("dtype", "", "re-encode the weight matrices at load: bf16, f16, f32, q8_0 (int8, 32-element blocks) or q4_0")
       .option("kv-dtype", "", "KV cache storage: f32, or bf16 (half the memory, less accurate)", "f32")
-      .flag("matmul-bf16", "round matmul inputs to bf16 and use AVX512_BF16 dot products: ~2x prompt speed, logits move ~1% of their range");
+      .flag("matmul-bf16", "round matmul inputs to bf16 and use AVX512_BF16 dot products: ~2x prompt speed, logits move ~1% of their range")
+      .flag("matmul-int8", "quantize matmul inputs to int8 (32-element blocks) for Q8_0/Q4_0 weights and use integer dot products (AVX512-VNNI)");
 }
 
 Status apply_thread_option(const Args& args) {
@@ -35,7 +36,10 @@ Status apply_thread_option(const Args& args) {
 Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer) {
   auto start = std::chrono::steady_clock::now();
   G3_TRY(apply_thread_option(args));
-  set_matmul_precision(args.is_set("matmul-bf16") ? MatmulPrecision::kBf16Activations : MatmulPrecision::kExact);
+  if (args.is_set("matmul-bf16") && args.is_set("matmul-int8")) return make_error("--matmul-bf16 and --matmul-int8 exclude each other");
+  set_matmul_precision(args.is_set("matmul-bf16")   ? MatmulPrecision::kBf16Activations
+                       : args.is_set("matmul-int8") ? MatmulPrecision::kInt8Activations
+                                                    : MatmulPrecision::kExact);
   auto kv_dtype = parse_kv_dtype(args.get("kv-dtype"));
   if (!kv_dtype) return std::move(kv_dtype).take_error();
 

@@ -136,6 +136,7 @@ int run_bench(int argc, char** argv) {
         {"kv_dtype", kv_dtype_name(model.kv_dtype)}, {"kv_cache_mb", kv_mb},
         {"peak_rss_mb", r.peak_rss_mb}, {"peak_rss_batch1_mb", r.peak_rss_batch1_mb},
         {"matmul_bf16", matmul_precision() == MatmulPrecision::kBf16Activations},
+        {"matmul_int8", matmul_precision() == MatmulPrecision::kInt8Activations},
         {"threads", num_threads()}, {"isa", isa_name(active_isa())}, {"kernel_features", kernel_features()},
         {"model", ckpt->dir.string()}};
     if (probe) {
@@ -154,7 +155,9 @@ int run_bench(int argc, char** argv) {
   std::printf("weights %s (LM head %s): %.0f MB read per decoded token; threads %d, %s%s\n", dtype,
               dtype_name(model.weights.lm_head.dtype), cost.decode_weight_bytes * 1e-6, num_threads(),
               kernel_features(),
-              matmul_precision() == MatmulPrecision::kBf16Activations ? ", matmul inputs rounded to bf16" : "");
+              matmul_precision() == MatmulPrecision::kBf16Activations   ? ", matmul inputs rounded to bf16"
+              : matmul_precision() == MatmulPrecision::kInt8Activations ? ", matmul inputs quantized to int8"
+                                                                        : "");
   std::printf("pp%lld: %8.1f tok/s  %6.1f GFLOP/s", n_prompt, r.pp_tok_s, pp_gflop_s);
   if (probe) std::printf("  = %3.0f%% of the f32 FMA peak (%.0f GFLOP/s)", 100 * flops_fraction, limits.fma_gflop_s);
   std::printf("\ntg%lld: %8.1f tok/s  %6.1f GB/s", n_gen, r.tg1_tok_s, tg_gb_s);

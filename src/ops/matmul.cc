@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ops/cpu_features.h"
+#include "ops/int8_matmul.h"
 #include "ops/isa_kernels.h"
 #include "ops/parallel.h"
 #include "ops/thread_pool.h"
@@ -39,6 +40,14 @@ constexpr size_t kMinMacsPerThread = size_t{1} << 16;
 // At most this many chunks per thread: enough that a late thread leaves only a few to the others,
 // few enough that claiming them (one atomic each) stays negligible.
 constexpr size_t kChunksPerThread = 8;
+
+using Int8Fn = void (*)(const kernels::Int8Rows&, const WeightView&, size_t, size_t, float*);
+
+Int8Fn int8_fn(Isa isa) {
+  if (isa == Isa::kAvx512 && cpu_has_avx512_vnni()) return &kernels::avx512_vnni::int8_matmul_block;
+  if (isa != Isa::kScalar) return &kernels::avx2::int8_matmul_block;
+  return &kernels::scalar::int8_matmul_block;
+}
 
 }  // namespace
 
@@ -76,10 +85,21 @@ void matmul_many(const float* x, size_t n_rows, std::span<const MatmulTarget> ta
       x = x_rounded.data();
     }
   }
+  // kInt8Activations: x quantized once here for the targets whose type the mode covers (k is a
+  // whole number of blocks for them); the others keep f32 x and the exact kernels.
+  thread_local kernels::Int8Buffer x_int8;
+  kernels::Int8Rows xq;
+  const Int8Fn int8 = int8_fn(active_isa());
+  if (matmul_precision() == MatmulPrecision::kInt8Activations && k % kQuantBlock == 0 &&
+      std::any_of(targets.begin(), targets.end(), [](const MatmulTarget& t) { return kernels::int8_supports(t.w.dtype); })) {
+    xq = kernels::quantize_rows_int8(x, n_rows, k, x_int8);
+  }
   // (Plain pointers: a thread_local named inside the lambda would be each worker's own, empty one.)
   const uint16_t* xb = x_bf16.data();
   auto block = [&, xb](const WeightView& w, size_t begin, size_t end, float* y) {
-    if (bf16_dot) {
+    if (xq.n_rows != 0 && kernels::int8_supports(w.dtype)) {
+      int8(xq, w, begin, end, y);
+    } else if (bf16_dot) {
       kernels::avx512_bf16::matmul_block(xb, n_rows, w, begin, end, y);
     } else {
       fn(x, n_rows, w, begin, end, y);

@@ -24,7 +24,12 @@ void matmul(const float* x, size_t n_rows, const WeightView& w, float* y);
 // twice the f32 FMA rate (prompt processing is compute-bound). The determinism contract holds
 // within the mode. It moves the synthetic 270m logits by ~1% of their range (the reference
 // tolerance is 0.1%), so it is opt-in (`--matmul-bf16`).
-enum class MatmulPrecision { kExact, kBf16Activations };
+// kInt8Activations (`--matmul-int8`) applies to Q8_0 / Q4_0 weights (other weights take the
+// exact kernels): x is quantized per 32-element block to int8 with one f32 scale (GGML's Q8_0
+// rule), each block's dot product with a weight block is an exact integer (vpdpbusd on AVX-512
+// VNNI, vpmaddubsw on AVX2), and the blocks are summed in f32 in order. Every ISA gives the same
+// bits (ops/int8_matmul.h), and the determinism contract holds within the mode.
+enum class MatmulPrecision { kExact, kBf16Activations, kInt8Activations };
 void set_matmul_precision(MatmulPrecision precision);
 MatmulPrecision matmul_precision();
 
