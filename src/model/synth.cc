@@ -6,8 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "model/functiongemma_template.h"
 #include "model/safetensors.h"
 #include "ops/dtype.h"
+#include "tokenizer/tokenizer.h"
 #include "util/mapped_file.h"
 
 namespace gemma3 {
@@ -115,7 +117,89 @@ Result<fs::path> ensure_tokenizer_files() {
   return dir;
 }
 
+namespace {
+
+// FunctionGemma's markers, in id order from 46 (where Gemma 3 has <unused40>..<unused46>).
+constexpr const char* kFunctionGemmaMarkers[7] = {
+    "<start_function_declaration>", "<end_function_declaration>", "<start_function_call>", "<end_function_call>",
+    "<start_function_response>",    "<end_function_response>",    "<escape>"};
+constexpr int32_t kFunctionGemmaFirstId = 46;
+
+Result<std::string> read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read " + path.string());
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+Status write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) return make_error(path.string() + ": write failed");
+  return ok_status();
+}
+
+// Replaces the one occurrence of `from` in `text`; returns where it was. Error unless exactly one.
+Result<size_t> replace_once(std::string& text, const std::string& from, const std::string& to, const std::string& what) {
+  size_t at = text.find(from);
+  if (at == std::string::npos || text.find(from, at + 1) != std::string::npos)
+    return make_error("tokenizer.json: expected exactly one " + what + " (" + from + ")");
+  text.replace(at, from.size(), to);
+  return at;
+}
+
+}  // namespace
+
+Status write_functiongemma_tokenizer(const fs::path& gemma3_dir, const fs::path& out_dir) {
+  // tokenizer.json is edited as text (33 MB; a JSON round trip would reorder its 262k-entry vocab):
+  // the vocab entry and the added-token entry of each renamed id, checked to occur exactly once.
+  auto tok = read_text(gemma3_dir / "tokenizer.json");
+  if (!tok) return std::move(tok).take_error();
+  for (int k = 0; k < 7; ++k) {
+    const int32_t id = kFunctionGemmaFirstId + k;
+    const std::string unused = "\"<unused" + std::to_string(40 + k) + ">\"";
+    const std::string marker = std::string("\"") + kFunctionGemmaMarkers[k] + "\"";
+    auto v = replace_once(*tok, unused + ": " + std::to_string(id) + ",", marker + ": " + std::to_string(id) + ",",
+                          "vocab entry for id " + std::to_string(id));
+    if (!v) return std::move(v).take_error();
+    auto a = replace_once(*tok, "\"content\": " + unused, "\"content\": " + marker,
+                          "added token for id " + std::to_string(id));
+    if (!a) return std::move(a).take_error();
+    size_t close = tok->find('}', *a);
+    size_t special = tok->find("\"special\": false", *a);
+    if (special == std::string::npos || special > close)
+      return make_error("tokenizer.json: added token " + std::to_string(id) + " has no \"special\": false");
+    tok->replace(special, 16, "\"special\": true");
+  }
+  G3_TRY(write_text(out_dir / "tokenizer.json", *tok));
+
+  auto cfg_text = read_text(gemma3_dir / "tokenizer_config.json");
+  if (!cfg_text) return std::move(cfg_text).take_error();
+  nlohmann::json cfg = nlohmann::json::parse(*cfg_text, nullptr, false);
+  if (!cfg.is_object() || !cfg.contains("added_tokens_decoder"))
+    return make_error("tokenizer_config.json: no added_tokens_decoder");
+  for (int k = 0; k < 7; ++k) {
+    auto& entry = cfg["added_tokens_decoder"][std::to_string(kFunctionGemmaFirstId + k)];
+    entry["content"] = kFunctionGemmaMarkers[k];
+    entry["special"] = true;
+  }
+  cfg["chat_template"] = kFunctionGemmaTemplate;
+  G3_TRY(write_text(out_dir / "tokenizer_config.json", cfg.dump(2) + "\n"));
+
+  // Read back: each marker is one special token at its id.
+  auto loaded = Tokenizer::load(out_dir);
+  if (!loaded) return make_error("FunctionGemma tokenizer does not load: " + loaded.error());
+  for (int k = 0; k < 7; ++k) {
+    auto id = (*loaded)->find_token(kFunctionGemmaMarkers[k]);
+    if (!id || *id != kFunctionGemmaFirstId + k || !(*loaded)->is_special(*id))
+      return make_error(std::string("FunctionGemma tokenizer: ") + kFunctionGemmaMarkers[k] + " is not special token " +
+                        std::to_string(kFunctionGemmaFirstId + k));
+  }
+  return ok_status();
+}
+
 Status write_synthetic_checkpoint(const SynthOptions& options) {
+  if (options.tokenizer != "gemma3" && options.tokenizer != "functiongemma")
+    return make_error("unknown tokenizer '" + options.tokenizer + "' (expected gemma3 or functiongemma)");
   auto config = synth_preset_config(options.preset);
   if (!config) return std::move(config).take_error();
   const ModelConfig& c = *config;
@@ -184,6 +268,7 @@ Status write_synthetic_checkpoint(const SynthOptions& options) {
     out << j.dump(2) << "\n";
     if (!out) return make_error((options.out_dir / file).string() + ": write failed");
   }
+  if (options.tokenizer == "functiongemma") return write_functiongemma_tokenizer(*tokenizer_dir, options.out_dir);
   G3_TRY(copy_into(*tokenizer_dir / "tokenizer.json", options.out_dir / "tokenizer.json"));
   G3_TRY(copy_into(*tokenizer_dir / "tokenizer_config.json", options.out_dir / "tokenizer_config.json"));
   return ok_status();

@@ -24,7 +24,15 @@ struct SynthOptions {
   std::string preset = "tiny";
   uint64_t seed = 0;
   std::filesystem::path out_dir;
+  // "gemma3": the real Gemma 3 tokenizer and template. "functiongemma": FunctionGemma's variant of
+  // it, ids 46-52 (<unused40>..<unused46>) renamed to its seven markers as special tokens, with a
+  // FunctionGemma-style chat template (model/functiongemma_template.h).
+  std::string tokenizer = "gemma3";
 };
 Status write_synthetic_checkpoint(const SynthOptions& options);
+
+// Writes FunctionGemma's tokenizer files into `out_dir`, made from Gemma 3's in `gemma3_dir` (see
+// SynthOptions::tokenizer). Error when the source files do not have the expected entries.
+Status write_functiongemma_tokenizer(const std::filesystem::path& gemma3_dir, const std::filesystem::path& out_dir);
 
 }  // namespace gemma3
