@@ -57,6 +57,7 @@ uint32_t file_type(DType d) {
     case DType::kQ4_0: return 2;
     case DType::kQ8_0: return 7;
     case DType::kBF16: return 32;
+    default: break;  // (gemma3 quantize writes only the types above)
   }
   return 0;
 }

@@ -73,6 +73,14 @@ uint32_t ggml_type_of(DType dtype) {
     case DType::kBF16: return kGgmlBF16;
     case DType::kQ8_0: return kGgmlQ8_0;
     case DType::kQ4_0: return kGgmlQ4_0;
+    case DType::kQ4_1: return kGgmlQ4_1;
+    case DType::kQ5_0: return kGgmlQ5_0;
+    case DType::kQ5_1: return kGgmlQ5_1;
+    case DType::kQ2_K: return kGgmlQ2_K;
+    case DType::kQ3_K: return kGgmlQ3_K;
+    case DType::kQ4_K: return kGgmlQ4_K;
+    case DType::kQ5_K: return kGgmlQ5_K;
+    case DType::kQ6_K: return kGgmlQ6_K;
   }
   return kGgmlF32;
 }
@@ -84,6 +92,14 @@ std::optional<DType> dtype_of_ggml(uint32_t t) {
     case kGgmlBF16: return DType::kBF16;
     case kGgmlQ8_0: return DType::kQ8_0;
     case kGgmlQ4_0: return DType::kQ4_0;
+    case kGgmlQ4_1: return DType::kQ4_1;
+    case kGgmlQ5_0: return DType::kQ5_0;
+    case kGgmlQ5_1: return DType::kQ5_1;
+    case kGgmlQ2_K: return DType::kQ2_K;
+    case kGgmlQ3_K: return DType::kQ3_K;
+    case kGgmlQ4_K: return DType::kQ4_K;
+    case kGgmlQ5_K: return DType::kQ5_K;
+    case kGgmlQ6_K: return DType::kQ6_K;
     default: return std::nullopt;
   }
 }

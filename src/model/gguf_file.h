@@ -33,7 +33,9 @@ enum class GgufType : uint32_t {
 const char* gguf_type_name(GgufType type);
 
 // GGML tensor type ids that we read (ggml_type); every other id is rejected at open.
-constexpr uint32_t kGgmlF32 = 0, kGgmlF16 = 1, kGgmlQ4_0 = 2, kGgmlQ8_0 = 8, kGgmlBF16 = 30;
+constexpr uint32_t kGgmlF32 = 0, kGgmlF16 = 1, kGgmlQ4_0 = 2, kGgmlQ4_1 = 3, kGgmlQ5_0 = 6, kGgmlQ5_1 = 7,
+                   kGgmlQ8_0 = 8, kGgmlQ2_K = 10, kGgmlQ3_K = 11, kGgmlQ4_K = 12, kGgmlQ5_K = 13, kGgmlQ6_K = 14,
+                   kGgmlBF16 = 30;
 // The GGML type id of each weight format (all of them have one), and back (nullopt for the ids
 // above that we do not read).
 uint32_t ggml_type_of(DType dtype);

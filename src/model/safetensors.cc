@@ -26,8 +26,7 @@ const char* safetensors_dtype_name(DType d) {
     case DType::kBF16: return "BF16";
     case DType::kF16: return "F16";
     case DType::kF32: return "F32";
-    case DType::kQ8_0:  // GGML block types have no safetensors dtype (they come from GGUF files)
-    case DType::kQ4_0:
+    default:  // GGML block types have no safetensors dtype (they come from GGUF files)
       break;
   }
   return "?";

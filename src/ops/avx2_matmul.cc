@@ -215,6 +215,8 @@ void matmul_block(const float* x, size_t n_rows, const WeightView& w, size_t o_b
       return matmul_typed<LoadQ8_0>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
     case DType::kQ4_0:
       return matmul_typed<LoadQ4_0>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    default:  // the other block types: matmul() widens them to f32 first
+      return scalar::matmul_block(x, n_rows, w, o_begin, o_end, y);
   }
 }
 

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "ops/kquant.h"
+
 namespace gemma3 {
 
 namespace {
@@ -27,16 +29,17 @@ size_t dtype_size(DType dtype) {
       return 2;
     case DType::kF32:
       return 4;
-    case DType::kQ8_0:
-    case DType::kQ4_0:
+    default:
       return 0;
   }
-  return 0;
 }
 
-bool dtype_is_quantized(DType dtype) { return dtype == DType::kQ8_0 || dtype == DType::kQ4_0; }
+bool dtype_is_quantized(DType dtype) { return dtype_size(dtype) == 0; }
 
-size_t dtype_block_elems(DType dtype) { return dtype_is_quantized(dtype) ? kQuantBlock : 1; }
+size_t dtype_block_elems(DType dtype) {
+  if (!dtype_is_quantized(dtype)) return 1;
+  return kquant_block_bytes(dtype) != 0 ? kquant_block_elems(dtype) : kQuantBlock;
+}
 
 size_t dtype_block_bytes(DType dtype) {
   switch (dtype) {
@@ -45,7 +48,7 @@ size_t dtype_block_bytes(DType dtype) {
     case DType::kQ4_0:
       return sizeof(BlockQ4_0);
     default:
-      return dtype_size(dtype);
+      return dtype_is_quantized(dtype) ? kquant_block_bytes(dtype) : dtype_size(dtype);
   }
 }
 
@@ -65,8 +68,9 @@ const char* dtype_name(DType dtype) {
       return "q8_0";
     case DType::kQ4_0:
       return "q4_0";
+    default:
+      return kquant_name(dtype);
   }
-  return "?";
 }
 
 uint16_t f32_to_bf16(float value) {
@@ -153,6 +157,9 @@ void row_to_f32(const WeightView& w, size_t row, float* out) {
       }
       return;
     }
+    default:
+      kquant_row_to_f32(w.dtype, static_cast<const uint8_t*>(w.data) + row * dtype_row_bytes(w.dtype, n), n, out);
+      return;
   }
 }
 
@@ -172,6 +179,9 @@ void encode_row_from_f32(const float* x, size_t n, DType dtype, void* out) {
       return;
     case DType::kQ4_0:
       quantize_row_q4_0(x, n, static_cast<BlockQ4_0*>(out));
+      return;
+    default:
+      kquant_quantize_row(dtype, x, n, static_cast<uint8_t*>(out));
       return;
   }
 }

@@ -12,9 +12,14 @@ namespace gemma3 {
 //   Q8_0 (34 bytes): d, then int8 q[32];            element i = d · q[i]
 //   Q4_0 (18 bytes): d, then 16 bytes of nibbles;   element i < 16 = d · (low nibble of byte i − 8),
 //                                                   element i + 16 = d · (high nibble of byte i − 8)
-enum class DType { kBF16, kF16, kF32, kQ8_0, kQ4_0 };
+//
+// The other GGML block types are read in place from GGUF files (llama-quantize's mixes) and widened
+// exactly as GGML's dequantize_row_* computes them in f32 (ops/kquant.h has the layouts):
+//   Q4_1 / Q5_0 / Q5_1: 32-element blocks;  Q2_K … Q6_K: 256-element super-blocks.
+enum class DType { kBF16, kF16, kF32, kQ8_0, kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ2_K, kQ3_K, kQ4_K, kQ5_K, kQ6_K };
 
-constexpr size_t kQuantBlock = 32;  // elements per Q8_0 / Q4_0 block
+constexpr size_t kQuantBlock = 32;  // elements per Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 block
+constexpr size_t kSuperBlock = 256;  // elements per K-quant block
 struct BlockQ8_0 {
   uint16_t d;  // f16 scale
   int8_t qs[kQuantBlock];
@@ -25,14 +30,14 @@ struct BlockQ4_0 {
 };
 static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18, "GGML block layouts");
 
-bool dtype_is_quantized(DType dtype);     // Q8_0, Q4_0
-size_t dtype_block_elems(DType dtype);    // 1, or 32 for the block-quantized types
+bool dtype_is_quantized(DType dtype);     // every block type
+size_t dtype_block_elems(DType dtype);    // 1, 32, or 256 for the K-quants
 size_t dtype_block_bytes(DType dtype);    // bytes per block (per element for the plain types)
 // Bytes of a row of `cols` elements; cols must be a multiple of dtype_block_elems (checked by the
 // loaders, which reject other shapes with an error).
 size_t dtype_row_bytes(DType dtype, size_t cols);
 size_t dtype_size(DType dtype);       // bytes per element of the plain types (0 for quantized)
-const char* dtype_name(DType dtype);  // "bf16", "f16", "f32", "q8_0", "q4_0"
+const char* dtype_name(DType dtype);  // "bf16", "f16", "f32", "q8_0", "q4_0", "q4_1", …, "q6_k"
 
 // bf16 is the top half of an f32: widening is a 16-bit shift (exact).
 inline float bf16_to_f32(uint16_t bits) {
@@ -63,7 +68,8 @@ struct WeightView {
 void row_to_f32(const WeightView& w, size_t row, float* out);
 
 // out (dtype_row_bytes(dtype, n) bytes) = x (n,) f32 encoded as `dtype`: bf16/f16 round to nearest
-// even, f32 is copied, Q8_0 / Q4_0 use the quantizers below (n a multiple of 32).
+// even, f32 is copied, the block types use GGML's reference quantizers (this file and
+// ops/kquant.h; n a multiple of the block).
 void encode_row_from_f32(const float* x, size_t n, DType dtype, void* out);
 
 // GGML's reference quantizers (quantize_row_q8_0_ref / quantize_row_q4_0_ref), bit for bit, so a

@@ -7,6 +7,7 @@
 
 #include "ops/cpu_features.h"
 #include "ops/int8_matmul.h"
+#include "ops/kquant.h"
 #include "ops/isa_kernels.h"
 #include "ops/parallel.h"
 #include "ops/thread_pool.h"
@@ -40,6 +41,26 @@ constexpr size_t kMinMacsPerThread = size_t{1} << 16;
 // At most this many chunks per thread: enough that a late thread leaves only a few to the others,
 // few enough that claiming them (one atomic each) stays negligible.
 constexpr size_t kChunksPerThread = 8;
+
+// The legacy and K-quant block types (ops/kquant.h) run the f32 kernels over rows widened exactly
+// into a scratch buffer, kFeatureAlign rows at a time: each output is what the same weights stored
+// as f32 give, whatever the chunking.
+void widened_block(BlockFn fn, const float* x, size_t n_rows, const WeightView& w, size_t begin, size_t end,
+                   float* y) {
+  constexpr size_t kChunk = 16;
+  thread_local std::vector<float> rows, out;  // (kChunk, w.cols), (n_rows, kChunk)
+  rows.resize(kChunk * w.cols);
+  out.resize(n_rows * kChunk);
+  for (size_t o = begin; o < end; o += kChunk) {
+    const size_t n = std::min(kChunk, end - o);
+    for (size_t i = 0; i < n; ++i) row_to_f32(w, o + i, rows.data() + i * w.cols);
+    const WeightView chunk{DType::kF32, rows.data(), n, w.cols};
+    fn(x, n_rows, chunk, 0, n, out.data());
+    for (size_t r = 0; r < n_rows; ++r) std::copy_n(out.data() + r * n, n, y + r * w.rows + o);
+  }
+}
+
+bool widened_type(DType dtype) { return kquant_block_bytes(dtype) != 0; }
 
 using Int8Fn = void (*)(const kernels::Int8Rows&, const WeightView&, size_t, size_t, float*);
 
@@ -101,6 +122,8 @@ void matmul_many(const float* x, size_t n_rows, std::span<const MatmulTarget> ta
       int8(xq, w, begin, end, y);
     } else if (bf16_dot) {
       kernels::avx512_bf16::matmul_block(xb, n_rows, w, begin, end, y);
+    } else if (widened_type(w.dtype)) {
+      widened_block(fn, x, n_rows, w, begin, end, y);
     } else {
       fn(x, n_rows, w, begin, end, y);
     }

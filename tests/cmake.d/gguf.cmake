@@ -44,3 +44,13 @@ foreach(dtype bf16 f32 f16 q8_0 q4_0)
   set_tests_properties(gguf_quant_bytes_${dtype} PROPERTIES LABELS "gguf;reference" TIMEOUT 300
                        FIXTURES_REQUIRED gemma3_gguf_files)
 endforeach()
+
+# Legacy (Q4_1 / Q5_0 / Q5_1) and K-quant (Q2_K … Q6_K) blocks: the engine's widening bit-identical
+# to NumPy's dequantization written from GGML's format description (tests/reference/ggml_blocks.py),
+# and its legacy quantizers byte-identical to NumPy's GGML reference quantizers.
+add_executable(gguf_dequant_dump ${CMAKE_SOURCE_DIR}/tests/model/gguf_dequant_dump.cc)
+target_link_libraries(gguf_dequant_dump PRIVATE gemma3_model)
+add_test(NAME gguf_dequant_blocks
+         COMMAND ${GEMMA3_REFERENCE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/reference/gguf_dequant_check.py
+                 --dump $<TARGET_FILE:gguf_dequant_dump> --workdir ${CMAKE_BINARY_DIR}/gguf-blocks)
+set_tests_properties(gguf_dequant_blocks PROPERTIES LABELS "gguf;reference" TIMEOUT 60)

@@ -1,0 +1,279 @@
+// Widening and reference quantization of the legacy and K-quant GGML block formats (layouts:
+// ops/kquant.h). Every widening expression is GGML's: an integer converted to f32, multiplied by
+// f32 scales and offset in the same order, each operation rounded on its own (the build disables
+// FMA contraction), so the values equal GGML's dequantize_row_* bit for bit.
+#include "ops/kquant.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "util/check.h"
+
+namespace gemma3 {
+
+namespace {
+
+float f16_at(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, sizeof h);
+  return f16_to_f32(h);
+}
+
+void q4_1_block(const uint8_t* b, float* y) {
+  const float d = f16_at(b), m = f16_at(b + 2);
+  const uint8_t* qs = b + 4;
+  for (int j = 0; j < 16; ++j) {
+    y[j] = static_cast<float>(qs[j] & 15) * d + m;
+    y[j + 16] = static_cast<float>(qs[j] >> 4) * d + m;
+  }
+}
+
+// Q5_0 / Q5_1: the fifth bit of element j is bit j of qh (j < 32).
+template <bool kMin>
+void q5_block(const uint8_t* b, float* y) {
+  const float d = f16_at(b), m = kMin ? f16_at(b + 2) : 0.0f;
+  const uint8_t* p = b + (kMin ? 4 : 2);
+  uint32_t qh;
+  std::memcpy(&qh, p, sizeof qh);
+  const uint8_t* qs = p + 4;
+  for (int j = 0; j < 16; ++j) {
+    const int lo = (qs[j] & 15) | static_cast<int>(((qh >> j) & 1) << 4);
+    const int hi = (qs[j] >> 4) | static_cast<int>(((qh >> (j + 16)) & 1) << 4);
+    if constexpr (kMin) {
+      y[j] = static_cast<float>(lo) * d + m;
+      y[j + 16] = static_cast<float>(hi) * d + m;
+    } else {
+      y[j] = static_cast<float>(lo - 16) * d;
+      y[j + 16] = static_cast<float>(hi - 16) * d;
+    }
+  }
+}
+
+// Q2_K: qs[64] holds 4 crumbs per byte; element 128·h + 32·s + l (l < 32) is crumb s of byte
+// 32·h + l; its sub-block (16 elements) has scale byte sc: low nibble scale, high nibble min.
+void q2_k_block(const uint8_t* b, float* y) {
+  const uint8_t* scales = b;
+  const uint8_t* qs = b + 16;
+  const float d = f16_at(b + 80), dmin = f16_at(b + 82);
+  for (int e = 0; e < 256; ++e) {
+    const int h = e / 128, s = (e % 128) / 32, l = e % 32;
+    const uint8_t sc = scales[e / 16];
+    const float dl = d * static_cast<float>(sc & 15), ml = dmin * static_cast<float>(sc >> 4);
+    const int q = (qs[32 * h + l] >> (2 * s)) & 3;
+    y[e] = dl * static_cast<float>(q) - ml;
+  }
+}
+
+// Q3_K's 16 6-bit scales, unpacked from 12 bytes: low nibbles from bytes 0..7 (scale j < 8: low
+// nibble of byte j; j ≥ 8: high nibble of byte j − 8), top two bits from bytes 8..11 (scale j:
+// bits 2·(j / 4) of byte 8 + j % 4).
+void q3_k_scales(const uint8_t* packed, int8_t* out) {
+  for (int j = 0; j < 16; ++j) {
+    const int low = j < 8 ? packed[j] & 15 : packed[j - 8] >> 4;
+    const int high = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
+    out[j] = static_cast<int8_t>((low | (high << 4)) - 32);
+  }
+}
+
+// Q3_K: element 128·h + 32·s + l has 2 low bits = crumb s of qs[32·h + l] and its high bit in bit
+// (4·h + s) of hmask[l]; value q − 4 when that bit is clear.
+void q3_k_block(const uint8_t* b, float* y) {
+  const uint8_t* hmask = b;
+  const uint8_t* qs = b + 32;
+  int8_t scales[16];
+  q3_k_scales(b + 96, scales);
+  const float d = f16_at(b + 108);
+  for (int e = 0; e < 256; ++e) {
+    const int h = e / 128, s = (e % 128) / 32, l = e % 32;
+    const float dl = d * static_cast<float>(scales[e / 16]);
+    const int q = ((qs[32 * h + l] >> (2 * s)) & 3) - ((hmask[l] >> (4 * h + s)) & 1 ? 0 : 4);
+    y[e] = dl * static_cast<float>(q);
+  }
+}
+
+// Q4_K / Q5_K: sub-block j (32 elements) is the low (j even) or high (j odd) nibbles of
+// qs[32·(j/2) ..]; Q5_K adds bit j of qh[l] as 16.
+template <bool kFifthBit>
+void q45_k_block(const uint8_t* b, float* y) {
+  const float d = f16_at(b), dmin = f16_at(b + 2);
+  const uint8_t* scales = b + 4;
+  const uint8_t* qh = b + 16;
+  const uint8_t* qs = b + (kFifthBit ? 48 : 16);
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    kquant_scale_min_k4(static_cast<size_t>(j), scales, sc, m);
+    const float d1 = d * static_cast<float>(sc), m1 = dmin * static_cast<float>(m);
+    const uint8_t* q = qs + 32 * (j / 2);
+    for (int l = 0; l < 32; ++l) {
+      int v = j % 2 == 0 ? q[l] & 15 : q[l] >> 4;
+      if constexpr (kFifthBit) v += (qh[l] >> j) & 1 ? 16 : 0;
+      y[32 * j + l] = d1 * static_cast<float>(v) - m1;
+    }
+  }
+}
+
+// Q6_K: element 128·h + 32·s + l: low 4 bits from ql[64·h + 32·(s % 2) + l] (low nibble for
+// s < 2, high for s ≥ 2), high 2 bits = crumb s of qh[32·h + l]; sub-block scale scales[e / 16].
+void q6_k_block(const uint8_t* b, float* y) {
+  const uint8_t* ql = b;
+  const uint8_t* qh = b + 128;
+  const auto* scales = reinterpret_cast<const int8_t*>(b + 192);
+  const float d = f16_at(b + 208);
+  for (int e = 0; e < 256; ++e) {
+    const int h = e / 128, s = (e % 128) / 32, l = e % 32;
+    const uint8_t lq = ql[64 * h + 32 * (s % 2) + l];
+    const int low = s < 2 ? lq & 15 : lq >> 4;
+    const int q = (low | (((qh[32 * h + l] >> (2 * s)) & 3) << 4)) - 32;
+    y[e] = d * static_cast<float>(scales[e / 16]) * static_cast<float>(q);
+  }
+}
+
+}  // namespace
+
+size_t kquant_block_bytes(DType dtype) {
+  switch (dtype) {
+    case DType::kQ4_1: return 20;
+    case DType::kQ5_0: return 22;
+    case DType::kQ5_1: return 24;
+    case DType::kQ2_K: return 84;
+    case DType::kQ3_K: return 110;
+    case DType::kQ4_K: return 144;
+    case DType::kQ5_K: return 176;
+    case DType::kQ6_K: return 210;
+    default: return 0;
+  }
+}
+
+size_t kquant_block_elems(DType dtype) {
+  switch (dtype) {
+    case DType::kQ4_1:
+    case DType::kQ5_0:
+    case DType::kQ5_1:
+      return kQuantBlock;
+    default:
+      return kSuperBlock;
+  }
+}
+
+const char* kquant_name(DType dtype) {
+  switch (dtype) {
+    case DType::kQ4_1: return "q4_1";
+    case DType::kQ5_0: return "q5_0";
+    case DType::kQ5_1: return "q5_1";
+    case DType::kQ2_K: return "q2_k";
+    case DType::kQ3_K: return "q3_k";
+    case DType::kQ4_K: return "q4_k";
+    case DType::kQ5_K: return "q5_k";
+    case DType::kQ6_K: return "q6_k";
+    default: return "?";
+  }
+}
+
+void kquant_scale_min_k4(size_t j, const uint8_t* q, uint8_t& scale, uint8_t& min) {
+  if (j < 4) {
+    scale = q[j] & 63;
+    min = q[j + 4] & 63;
+  } else {
+    scale = static_cast<uint8_t>((q[j + 4] & 15) | ((q[j - 4] >> 6) << 4));
+    min = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+void kquant_row_to_f32(DType dtype, const uint8_t* row, size_t n, float* out) {
+  const size_t be = kquant_block_elems(dtype), bb = kquant_block_bytes(dtype);
+  G3_CHECK(bb != 0);
+  for (size_t b = 0; b < n / be; ++b) {
+    const uint8_t* block = row + b * bb;
+    float* y = out + b * be;
+    switch (dtype) {
+      case DType::kQ4_1: q4_1_block(block, y); break;
+      case DType::kQ5_0: q5_block<false>(block, y); break;
+      case DType::kQ5_1: q5_block<true>(block, y); break;
+      case DType::kQ2_K: q2_k_block(block, y); break;
+      case DType::kQ3_K: q3_k_block(block, y); break;
+      case DType::kQ4_K: q45_k_block<false>(block, y); break;
+      case DType::kQ5_K: q45_k_block<true>(block, y); break;
+      case DType::kQ6_K: q6_k_block(block, y); break;
+      default: break;
+    }
+  }
+}
+
+namespace {
+
+// Q4_1 / Q5_1: the block's range [min, max] over 2^bits − 1 steps; q = trunc((x − min)/d + 0.5)
+// (at most 2^bits − 1 for Q4_1, where rounding can overshoot; GGML clamps only there).
+template <int kBits>
+void quantize_min_block(const float* x, uint8_t* out) {
+  float min = x[0], max = x[0];
+  for (int j = 1; j < 32; ++j) {
+    min = std::min(min, x[j]);
+    max = std::max(max, x[j]);
+  }
+  const float d = (max - min) / static_cast<float>((1 << kBits) - 1);
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const uint16_t dh = f32_to_f16(d), mh = f32_to_f16(min);
+  std::memcpy(out, &dh, 2);
+  std::memcpy(out + 2, &mh, 2);
+  uint8_t q[32];
+  for (int j = 0; j < 32; ++j) {
+    const float v = (x[j] - min) * id + 0.5f;
+    q[j] = kBits == 4 ? static_cast<uint8_t>(std::min(15, static_cast<int>(static_cast<int8_t>(v))))
+                      : static_cast<uint8_t>(v);
+  }
+  uint8_t* qs = out + 4;
+  if constexpr (kBits == 5) {
+    uint32_t qh = 0;
+    for (int j = 0; j < 32; ++j) qh |= static_cast<uint32_t>((q[j] >> 4) & 1) << j;
+    std::memcpy(out + 4, &qh, 4);
+    qs = out + 8;
+  }
+  for (int j = 0; j < 16; ++j) qs[j] = static_cast<uint8_t>((q[j] & 15) | ((q[j + 16] & 15) << 4));
+}
+
+// Q5_0: like Q4_0, the element of largest magnitude (sign kept) maps to −16.
+void quantize_q5_0_block(const float* x, uint8_t* out) {
+  float amax = 0.0f, max = 0.0f;
+  for (int j = 0; j < 32; ++j) {
+    if (amax < std::fabs(x[j])) {
+      amax = std::fabs(x[j]);
+      max = x[j];
+    }
+  }
+  const float d = max / -16.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const uint16_t dh = f32_to_f16(d);
+  std::memcpy(out, &dh, 2);
+  uint32_t qh = 0;
+  uint8_t* qs = out + 6;
+  for (int j = 0; j < 16; ++j) {
+    const int lo = std::min(31, static_cast<int>(static_cast<int8_t>(x[j] * id + 16.5f)));
+    const int hi = std::min(31, static_cast<int>(static_cast<int8_t>(x[j + 16] * id + 16.5f)));
+    qs[j] = static_cast<uint8_t>((lo & 15) | ((hi & 15) << 4));
+    qh |= static_cast<uint32_t>((lo >> 4) & 1) << j;
+    qh |= static_cast<uint32_t>((hi >> 4) & 1) << (j + 16);
+  }
+  std::memcpy(out + 2, &qh, 4);
+}
+
+}  // namespace
+
+bool kquant_can_quantize(DType dtype) {
+  return dtype == DType::kQ4_1 || dtype == DType::kQ5_0 || dtype == DType::kQ5_1;
+}
+
+void kquant_quantize_row(DType dtype, const float* x, size_t n, uint8_t* out) {
+  G3_CHECK(kquant_can_quantize(dtype));
+  const size_t be = kquant_block_elems(dtype), bb = kquant_block_bytes(dtype);
+  for (size_t b = 0; b < n / be; ++b) {
+    switch (dtype) {
+      case DType::kQ4_1: quantize_min_block<4>(x + b * be, out + b * bb); break;
+      case DType::kQ5_1: quantize_min_block<5>(x + b * be, out + b * bb); break;
+      case DType::kQ5_0: quantize_q5_0_block(x + b * be, out + b * bb); break;
+      default: break;
+    }
+  }
+}
+
+}  // namespace gemma3
