@@ -1,0 +1,391 @@
+#include "grammar/lexer.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_set>
+
+namespace gemma3::grammar {
+namespace {
+
+constexpr uint32_t kInitialMark = UINT32_MAX;
+
+struct Fragment {
+  uint32_t start, end;
+};
+
+class NfaBuilder {
+ public:
+  NfaBuilder(Nfa& nfa, size_t max_states) : nfa_(nfa), max_states_(max_states) {}
+
+  Fragment build(const Regex& r) {
+    if (overflow_) return {0, 0};
+    switch (r.kind) {
+      case Regex::Kind::kNothing: {
+        uint32_t s = add();
+        uint32_t e = add();
+        return Fragment{s, e};
+      }
+      case Regex::Kind::kEmpty: {
+        uint32_t s = add();
+        uint32_t e = add();
+        nfa_.eps[s].push_back(e);
+        return Fragment{s, e};
+      }
+      case Regex::Kind::kByteSet: {
+        uint32_t s = add();
+        uint32_t e = add();
+        nfa_.bytes[s] = r.bytes;
+        nfa_.has_bytes[s] = 1;
+        nfa_.next[s] = e;
+        return Fragment{s, e};
+      }
+      case Regex::Kind::kConcat: {
+        Fragment f = build(*r.children[0]);
+        if (overflow_) return {0, 0};
+        for (size_t i = 1; i < r.children.size(); ++i) {
+          Fragment g = build(*r.children[i]);
+        if (overflow_) return {0, 0};
+          nfa_.eps[f.end].push_back(g.start);
+          f.end = g.end;
+        }
+        return f;
+      }
+      case Regex::Kind::kAlt: {
+        uint32_t s = add();
+        uint32_t e = add();
+        for (const RegexPtr& c : r.children) {
+          Fragment g = build(*c);
+        if (overflow_) return {0, 0};
+          nfa_.eps[s].push_back(g.start);
+          nfa_.eps[g.end].push_back(e);
+        }
+        return Fragment{s, e};
+      }
+      case Regex::Kind::kRepeat: {
+        // min copies in a row, then either a loop (unbounded) or max-min optional copies.
+        uint32_t s = add();
+        uint32_t cur = s;
+        for (uint32_t i = 0; i < r.min; ++i) {
+          Fragment g = build(*r.children[0]);
+        if (overflow_) return {0, 0};
+          nfa_.eps[cur].push_back(g.start);
+          cur = g.end;
+        }
+        uint32_t e = add();
+        if (r.max == Regex::kUnbounded) {
+          Fragment g = build(*r.children[0]);
+        if (overflow_) return {0, 0};
+          nfa_.eps[cur].push_back(g.start);
+          nfa_.eps[g.end].push_back(cur);
+          nfa_.eps[cur].push_back(e);
+        } else {
+          for (uint32_t i = r.min; i < r.max; ++i) {
+            Fragment g = build(*r.children[0]);
+        if (overflow_) return {0, 0};
+            nfa_.eps[cur].push_back(g.start);
+            nfa_.eps[cur].push_back(e);
+            cur = g.end;
+          }
+          nfa_.eps[cur].push_back(e);
+        }
+        return Fragment{s, e};
+      }
+    }
+    return {0, 0};
+  }
+
+  // Once the limit is reached every call returns state 0 and build() unwinds without work.
+  uint32_t add() {
+    if (nfa_.next.size() >= max_states_) overflow_ = true;
+    if (overflow_) return 0;
+    nfa_.bytes.emplace_back();
+    nfa_.has_bytes.push_back(0);
+    nfa_.next.push_back(0);
+    nfa_.eps.emplace_back();
+    nfa_.accepts.push_back(-1);
+    return static_cast<uint32_t>(nfa_.next.size() - 1);
+  }
+
+  bool overflow() const { return overflow_; }
+
+ private:
+  Nfa& nfa_;
+  size_t max_states_;
+  bool overflow_ = false;
+};
+
+bool nullable(const Regex& r) {
+  switch (r.kind) {
+    case Regex::Kind::kNothing: return false;
+    case Regex::Kind::kEmpty: return true;
+    case Regex::Kind::kByteSet: return false;
+    case Regex::Kind::kConcat:
+      return std::all_of(r.children.begin(), r.children.end(), [](const RegexPtr& c) { return nullable(*c); });
+    case Regex::Kind::kAlt:
+      return std::any_of(r.children.begin(), r.children.end(), [](const RegexPtr& c) { return nullable(*c); });
+    case Regex::Kind::kRepeat: return r.min == 0 || nullable(*r.children[0]);
+  }
+  return false;
+}
+
+// Partitions the bytes into classes no byte set of the lexemes tells apart.
+void byte_classes(const std::vector<RegexPtr>& lexemes, Nfa& nfa) {
+  std::array<uint32_t, 256> cls{};
+  std::unordered_set<const Regex*> seen;
+  std::vector<const Regex*> stack;
+  for (const RegexPtr& l : lexemes) stack.push_back(l.get());
+  uint32_t n = 1;
+  while (!stack.empty()) {
+    const Regex* r = stack.back();
+    stack.pop_back();
+    if (!seen.insert(r).second) continue;
+    for (const RegexPtr& c : r->children) stack.push_back(c.get());
+    if (r->kind != Regex::Kind::kByteSet) continue;
+    std::map<std::pair<uint32_t, bool>, uint32_t> refined;
+    for (int b = 0; b < 256; ++b) {
+      auto [it, inserted] = refined.try_emplace({cls[b], r->bytes.test(b)}, static_cast<uint32_t>(refined.size()));
+      cls[b] = it->second;
+    }
+    n = static_cast<uint32_t>(refined.size());
+  }
+  nfa.n_classes = n;
+  nfa.class_rep.assign(n, 0);
+  std::vector<bool> have(n, false);
+  for (int b = 0; b < 256; ++b) {
+    nfa.byte_class[b] = static_cast<uint16_t>(cls[b]);
+    if (!have[cls[b]]) {
+      have[cls[b]] = true;
+      nfa.class_rep[cls[b]] = static_cast<uint8_t>(b);
+    }
+  }
+}
+
+}  // namespace
+
+Result<Nfa> Nfa::build(const std::vector<RegexPtr>& lexemes, size_t max_states) {
+  Nfa nfa;
+  NfaBuilder builder(nfa, max_states);
+  for (size_t i = 0; i < lexemes.size(); ++i) {
+    const uint32_t start = builder.add();
+    const Fragment f = builder.build(*lexemes[i]);
+    const uint32_t accept = builder.add();
+    if (builder.overflow()) {
+      return make_error("the grammar's lexemes need more than " + std::to_string(max_states) +
+                        " automaton states (limit max_lexer_states / max_memory_bytes)");
+    }
+    nfa.eps[start].push_back(f.start);
+    nfa.eps[f.end].push_back(accept);
+    nfa.accepts[accept] = static_cast<int32_t>(i);
+    nfa.lexeme_start.push_back(start);
+    nfa.lexeme_nullable.push_back(nullable(*lexemes[i]) ? 1 : 0);
+  }
+  // live: the states from which an accept state is reachable (backwards search).
+  const size_t n = nfa.next.size();
+  std::vector<std::vector<uint32_t>> back(n);
+  for (uint32_t s = 0; s < n; ++s) {
+    if (nfa.has_bytes[s]) back[nfa.next[s]].push_back(s);
+    for (uint32_t t : nfa.eps[s]) back[t].push_back(s);
+  }
+  nfa.live.assign(n, 0);
+  std::vector<uint32_t> stack;
+  for (uint32_t s = 0; s < n; ++s) {
+    if (nfa.accepts[s] >= 0) {
+      nfa.live[s] = 1;
+      stack.push_back(s);
+    }
+  }
+  while (!stack.empty()) {
+    const uint32_t s = stack.back();
+    stack.pop_back();
+    for (uint32_t p : back[s]) {
+      if (!nfa.live[p]) {
+        nfa.live[p] = 1;
+        stack.push_back(p);
+      }
+    }
+  }
+  byte_classes(lexemes, nfa);
+  // A lexeme matches a non-empty string when some live byte transition is reachable from its start.
+  LazyDfa dfa(&nfa);
+  for (size_t i = 0; i < lexemes.size(); ++i) {
+    nfa.lexeme_nonempty.push_back(dfa.can_continue(dfa.start({static_cast<uint32_t>(i)})) ? 1 : 0);
+  }
+  return nfa;
+}
+
+size_t LazyDfa::KeyHash::operator()(const std::vector<uint32_t>& k) const {
+  uint64_t h = 1469598103934665603ull ^ k.size();
+  for (uint32_t v : k) h = (h ^ v) * 1099511628211ull;
+  return static_cast<size_t>(h ^ (h >> 29));
+}
+
+LazyDfa::LazyDfa(const Nfa* nfa) : nfa_(nfa), n_classes_(nfa->n_classes) {
+  accept_sets_.emplace_back();
+  accept_ids_.emplace(std::vector<uint32_t>{}, 0);
+  mark_.assign(nfa->next.size(), 0);
+  intern({}, false);   // kDead
+}
+
+void LazyDfa::closure(std::vector<uint32_t>& frontier, std::vector<uint32_t>& out) {
+  ++generation_;
+  if (generation_ == 0) {
+    std::fill(mark_.begin(), mark_.end(), 0);
+    generation_ = 1;
+  }
+  out.clear();
+  while (!frontier.empty()) {
+    const uint32_t s = frontier.back();
+    frontier.pop_back();
+    if (mark_[s] == generation_ || !nfa_->live[s]) continue;
+    mark_[s] = generation_;
+    if (nfa_->has_bytes[s] || nfa_->accepts[s] >= 0) out.push_back(s);
+    for (uint32_t t : nfa_->eps[s]) frontier.push_back(t);
+  }
+  std::sort(out.begin(), out.end());
+}
+
+uint32_t LazyDfa::intern(std::vector<uint32_t> key, bool initial) {
+  if (initial) key.push_back(kInitialMark);
+  auto it = ids_.find(key);
+  if (it != ids_.end()) return it->second;
+  const auto id = static_cast<uint32_t>(keys_.size());
+  std::vector<uint32_t> accepted;
+  if (!initial) {
+    for (uint32_t s : key) {
+      if (nfa_->accepts[s] >= 0) accepted.push_back(static_cast<uint32_t>(nfa_->accepts[s]));
+    }
+    std::sort(accepted.begin(), accepted.end());
+    accepted.erase(std::unique(accepted.begin(), accepted.end()), accepted.end());
+  }
+  auto [aid, inserted] = accept_ids_.try_emplace(accepted, static_cast<uint32_t>(accept_sets_.size()));
+  if (inserted) accept_sets_.push_back(accepted);
+  accept_id_.push_back(aid->second);
+  ids_.emplace(key, id);
+  keys_.push_back(std::move(key));
+  trans_.resize(trans_.size() + n_classes_, -1);
+  slice_ok_.push_back(-1);
+  can_continue_.push_back(-1);
+  if (id == kDead) std::fill(trans_.begin(), trans_.end(), static_cast<int32_t>(kDead));
+  return id;
+}
+
+uint32_t LazyDfa::start(const std::vector<uint32_t>& lexemes) {
+  auto it = starts_.find(lexemes);
+  if (it != starts_.end()) return it->second;
+  std::vector<uint32_t> frontier, out;
+  for (uint32_t l : lexemes) frontier.push_back(nfa_->lexeme_start[l]);
+  closure(frontier, out);
+  // A start state with no live NFA state is the dead state (no lexeme can begin).
+  const uint32_t id = out.empty() ? kDead : intern(std::move(out), true);
+  starts_.emplace(lexemes, id);
+  return id;
+}
+
+uint32_t LazyDfa::compute(uint32_t state, uint16_t cls) {
+  const uint8_t rep = nfa_->class_rep[cls];
+  std::vector<uint32_t> frontier, out;
+  for (uint32_t s : keys_[state]) {
+    if (s != kInitialMark && nfa_->has_bytes[s] && nfa_->bytes[s].test(rep)) frontier.push_back(nfa_->next[s]);
+  }
+  closure(frontier, out);
+  return out.empty() ? kDead : intern(std::move(out), false);
+}
+
+bool LazyDfa::can_continue(uint32_t state) {
+  if (can_continue_[state] < 0) {
+    bool any = false;
+    for (uint16_t c = 0; c < n_classes_ && !any; ++c) any = step(state, nfa_->class_rep[c]) != kDead;
+    can_continue_[state] = any ? 1 : 0;
+  }
+  return can_continue_[state] == 1;
+}
+
+std::vector<uint8_t> LazyDfa::live_bytes(uint32_t state) {
+  std::vector<uint8_t> out;
+  for (int b = 0; b < 256; ++b) {
+    if (step(state, static_cast<uint8_t>(b)) != kDead) out.push_back(static_cast<uint8_t>(b));
+  }
+  return out;
+}
+
+namespace {
+
+// UTF-8 decoding states for the string slice: 0 at a character boundary, 1..3 continuation bytes
+// still needed, 4..7 the restricted second byte after E0, ED, F0, F4. Returns -1 when `b` cannot
+// come next in a slice string.
+int slice_next(int u, uint8_t b) {
+  const bool cont = b >= 0x80 && b <= 0xBF;
+  switch (u) {
+    case 0:
+      if (b < 0x20 || b == '"' || b == '\\') return -1;
+      if (b < 0x80) return 0;
+      if (b >= 0xC2 && b <= 0xDF) return 1;
+      if (b == 0xE0) return 4;
+      if (b == 0xED) return 5;
+      if (b >= 0xE1 && b <= 0xEF) return 2;
+      if (b == 0xF0) return 6;
+      if (b >= 0xF1 && b <= 0xF3) return 3;
+      if (b == 0xF4) return 7;
+      return -1;
+    case 1: return cont ? 0 : -1;
+    case 2: return cont ? 1 : -1;
+    case 3: return cont ? 2 : -1;
+    case 4: return b >= 0xA0 && b <= 0xBF ? 1 : -1;
+    case 5: return b >= 0x80 && b <= 0x9F ? 1 : -1;
+    case 6: return b >= 0x90 && b <= 0xBF ? 2 : -1;
+    case 7: return b >= 0x80 && b <= 0x8F ? 2 : -1;
+  }
+  return -1;
+}
+
+}  // namespace
+
+bool LazyDfa::slice_ok(uint32_t state) {
+  if (slice_ok_[state] >= 0) return slice_ok_[state] == 1;
+  // Search the product of the DFA and the slice's UTF-8 automaton; a dead state reachable means
+  // some slice string kills the lexer. A product too large to search counts as "no" (the trie
+  // walk then decides token by token, exactly).
+  constexpr size_t kMaxProduct = 4096;
+  std::unordered_set<uint64_t> seen;
+  std::vector<std::pair<uint32_t, int>> stack{{state, 0}};
+  seen.insert(static_cast<uint64_t>(state) << 3);
+  bool ok = state != kDead;
+  while (ok && !stack.empty()) {
+    const auto [d, u] = stack.back();
+    stack.pop_back();
+    for (int b = 0; b < 256 && ok; ++b) {
+      const int u2 = slice_next(u, static_cast<uint8_t>(b));
+      if (u2 < 0) continue;
+      const uint32_t d2 = step(d, static_cast<uint8_t>(b));
+      if (d2 == kDead) {
+        ok = false;
+      } else if (seen.insert((static_cast<uint64_t>(d2) << 3) | static_cast<uint64_t>(u2)).second) {
+        if (seen.size() > kMaxProduct) ok = false;
+        stack.emplace_back(d2, u2);
+      }
+    }
+  }
+  slice_ok_[state] = ok ? 1 : 0;
+  return ok;
+}
+
+void LazyDfa::flush(std::vector<uint32_t*> keep) {
+  std::vector<std::vector<uint32_t>> kept_keys;
+  for (uint32_t* p : keep) kept_keys.push_back(keys_[*p]);
+  keys_.clear();
+  ids_.clear();
+  trans_.clear();
+  accept_id_.clear();
+  slice_ok_.clear();
+  can_continue_.clear();
+  starts_.clear();
+  intern({}, false);
+  for (size_t i = 0; i < keep.size(); ++i) {
+    std::vector<uint32_t> key = std::move(kept_keys[i]);
+    const bool initial = !key.empty() && key.back() == kInitialMark;
+    if (initial) key.pop_back();
+    *keep[i] = key.empty() && !initial ? kDead : intern(std::move(key), initial);
+  }
+}
+
+}  // namespace gemma3::grammar
