@@ -1,6 +1,7 @@
 // ActiveRequest: everything the engine thread keeps for one request: its scheduling state
 // (Sequence), its own sampler (params + RNG, so its tokens do not depend on its batch mates), its
-// incremental detokenizer and stop-string matcher, its channel to the HTTP thread, and timings.
+// incremental detokenizer and stop-string matcher, its draft-length policy, its channel to the HTTP
+// thread, and timings.
 // Owned by the engine thread; only `channel` is shared.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/ngram_drafter.h"
 #include "engine/request_channel.h"
 #include "engine/scheduler.h"
 #include "sampling/sampler.h"
@@ -40,6 +42,8 @@ struct ActiveRequest : Sequence {
   Sampler sampler;
   StreamingDecoder decoder;
   StopStringMatcher stops;
+  DraftController drafter{0};   // max draft 0 (never drafts) unless the engine speculates
+  std::vector<int32_t> draft;    // scratch: this step's drafted tokens while they are verified
   std::optional<FinishReason> finish;
   EngineClock::time_point submitted;
   std::optional<EngineClock::time_point> first_token, last_token;

@@ -62,7 +62,15 @@ struct Engine::Impl {
   void loop();
   void step();
   void drop_cancelled();
-  OutputDelta postprocess(ActiveRequest* req, float* row);
+  // Appends a prompt-lookup draft to each decoding sequence whose policy asks for one.
+  void propose_drafts();
+  // Samples from the item's logits rows: one, or for a drafted item one per position, verifying
+  // the draft token by token exactly as decoding one at a time would sample (stopping at the first
+  // token that differs from the draft, or at a finish). Sets item->n_rejected. Returns the delta.
+  OutputDelta postprocess(ActiveRequest* req, ScheduledItem* item, float* rows);
+  // Appends one sampled token and applies EOS, stop strings, logprobs and the length limits.
+  // `raw` is the token's logits row before the sampler transformed it (when logprobs are asked).
+  void emit_token(ActiveRequest* req, int32_t token, std::span<const float> raw, OutputDelta* delta);
   // Frees the sequence, records it, then sends its last delta (when finished) or closes its
   // channel (cancelled, failed): a client that saw the finish sees the stats that include it.
   void end_request(ActiveRequest* req, const char* outcome, std::optional<OutputDelta> last = std::nullopt);
@@ -161,6 +169,7 @@ std::variant<std::shared_ptr<RequestHandle>, SubmitError> Engine::submit(Generat
   req->arrival = arrival;
   req->tokens = std::move(req->request.prompt);
   req->n_prompt = static_cast<int32_t>(req->tokens.size());
+  if (m.options.spec == SpecMode::kNgram) req->drafter = DraftController(m.options.ngram.max_draft);
   m.inbox.push_back(std::move(req));
   m.cv.notify_all();
   return std::make_shared<RequestHandle>(std::move(channel));
@@ -227,36 +236,89 @@ void Engine::Impl::drop_cancelled() {
   for (ActiveRequest* r : gone) end_request(r, "cancelled");
 }
 
+void Engine::Impl::propose_drafts() {
+  for (Sequence* seq : scheduler.running()) {
+    auto* req = static_cast<ActiveRequest*>(seq);
+    if (req->n_uncomputed() != 1 || req->n_draft != 0) continue;  // prefilling
+    // Never draft past what the request may still generate: the pending token is generated
+    // already, and the verifier samples one token more than it accepts.
+    const int32_t room = std::min(req->request.max_tokens - req->n_generated(),
+                                  geometry.max_context > 0 ? geometry.max_context - static_cast<int32_t>(req->tokens.size())
+                                                           : req->request.max_tokens) - 1;
+    if (room <= 0) continue;
+    const int32_t want = std::min(room, req->drafter.length_for_step());
+    if (want <= 0) continue;
+    propose_ngram_draft(req->tokens, want, options.ngram, &req->draft);
+    req->tokens.insert(req->tokens.end(), req->draft.begin(), req->draft.end());
+    req->n_draft = static_cast<int32_t>(req->draft.size());
+  }
+}
+
 void Engine::Impl::step() {
+  if (options.spec != SpecMode::kOff) propose_drafts();
   ScheduledStep st = scheduler.schedule();
   if (st.empty()) return;
   logits.resize(static_cast<size_t>(st.n_logits) * static_cast<size_t>(vocab));
   runner->run(st.batch, logits.data());
-  scheduler.commit(st);
   {
     std::lock_guard<std::mutex> lock(stats_mu);
     ++stats.steps_total;
   }
   size_t row = 0;
   std::vector<std::pair<ActiveRequest*, OutputDelta>> done;
-  for (const ScheduledItem& item : st.items) {
+  std::vector<std::pair<ActiveRequest*, OutputDelta>> deltas;
+  for (ScheduledItem& item : st.items) {
     if (!item.want_logits) continue;
     auto* req = static_cast<ActiveRequest*>(item.seq);
-    OutputDelta delta = postprocess(req, logits.data() + row++ * static_cast<size_t>(vocab));
+    OutputDelta delta = postprocess(req, &item, logits.data() + row * static_cast<size_t>(vocab));
+    row += static_cast<size_t>(item.n_logit_rows());
     if (req->finish) {
       done.emplace_back(req, std::move(delta));
     } else if (!delta.text.empty() || !delta.logprobs.empty()) {
-      req->channel->push(std::move(delta));
+      deltas.emplace_back(req, std::move(delta));
     }
   }
+  // After sampling: the verifier decided how much of each draft stays in the cache. Tokens up to
+  // each sequence's new n_computed are unchanged (accepted drafts were re-appended as themselves).
+  scheduler.commit(st);
+  for (auto& [req, delta] : deltas) req->channel->push(std::move(delta));
   for (auto& [req, delta] : done) end_request(req, finish_reason_name(*req->finish), std::move(delta));
 }
 
-OutputDelta Engine::Impl::postprocess(ActiveRequest* req, float* row) {
+OutputDelta Engine::Impl::postprocess(ActiveRequest* req, ScheduledItem* item, float* rows) {
   const GenerationRequest& rq = req->request;
-  std::span<float> logits_row(row, static_cast<size_t>(vocab));
-  if (rq.logprobs) raw_row.assign(row, row + vocab);  // before the sampler transforms the row
-  const int32_t token = req->sampler.sample(logits_row, req->prompt(), req->generated());
+  const int32_t n_draft = item->n_draft;
+  // Take the draft out of the sequence: each drafted token is appended again only once accepted,
+  // so the penalties of position i see exactly the tokens before it.
+  req->draft.assign(req->tokens.end() - n_draft, req->tokens.end());
+  req->trim_draft(0);
+  OutputDelta delta;
+  int32_t accepted = 0;
+  for (int32_t i = 0; i <= n_draft; ++i) {
+    std::span<float> row(rows + static_cast<size_t>(i) * static_cast<size_t>(vocab), static_cast<size_t>(vocab));
+    if (rq.logprobs) raw_row.assign(row.begin(), row.end());  // before the sampler transforms the row
+    // The speculative rule for a deterministic draft (sampler.h): draw as usual, accept iff equal.
+    const int32_t token = req->sampler.sample(row, req->prompt(), req->generated());
+    emit_token(req, token, raw_row, &delta);
+    if (req->finish || i == n_draft || token != req->draft[static_cast<size_t>(i)]) break;
+    ++accepted;
+  }
+  item->n_rejected = n_draft - accepted;
+  if (n_draft > 0) {
+    req->drafter.record(n_draft, accepted);
+    std::lock_guard<std::mutex> lock(stats_mu);
+    stats.spec_draft_tokens_total += n_draft;
+    stats.spec_accepted_tokens_total += accepted;
+  }
+  delta.finish = req->finish;
+  delta.prompt_tokens = req->n_prompt;
+  delta.completion_tokens = req->n_generated();
+  delta.cached_prompt_tokens = req->n_cached_prompt;
+  return delta;
+}
+
+void Engine::Impl::emit_token(ActiveRequest* req, int32_t token, std::span<const float> raw, OutputDelta* delta) {
+  const GenerationRequest& rq = req->request;
   req->tokens.push_back(token);
 
   const auto now = EngineClock::now();
@@ -272,11 +334,10 @@ OutputDelta Engine::Impl::postprocess(ActiveRequest* req, float* row) {
   if (!req->first_token) req->first_token = now;
   req->last_token = now;
 
-  OutputDelta delta;
   const bool is_eos = std::find(options.eos_ids.begin(), options.eos_ids.end(), token) != options.eos_ids.end();
   if (!is_eos) {
     const StopStringMatcher::Output out = req->stops.push(req->decoder.push(token));
-    delta.text = out.text;
+    delta->text += out.text;
     if (out.stopped) req->finish = FinishReason::kStop;
     if (rq.logprobs) {
       TokenLogprobInfo info;
@@ -284,7 +345,7 @@ OutputDelta Engine::Impl::postprocess(ActiveRequest* req, float* row) {
       info.bytes = tokenizer.token_bytes(token);
       info.token = display_token(info.bytes);
       std::vector<TokenLogprob> top;
-      compute_logprobs(raw_row, token, rq.top_logprobs, &info.logprob, rq.top_logprobs > 0 ? &top : nullptr);
+      compute_logprobs(raw, token, rq.top_logprobs, &info.logprob, rq.top_logprobs > 0 ? &top : nullptr);
       for (const TokenLogprob& t : top) {
         TopLogprobInfo ti;
         ti.bytes = tokenizer.token_bytes(t.id);
@@ -292,7 +353,7 @@ OutputDelta Engine::Impl::postprocess(ActiveRequest* req, float* row) {
         ti.logprob = t.logprob;
         info.top.push_back(std::move(ti));
       }
-      delta.logprobs.push_back(std::move(info));
+      delta->logprobs.push_back(std::move(info));
     }
   }
   if (!req->finish) {
@@ -305,19 +366,14 @@ OutputDelta Engine::Impl::postprocess(ActiveRequest* req, float* row) {
     if (req->finish) {
       // Release what the decoder and the matcher held back (a stop string may still complete).
       const StopStringMatcher::Output tail = req->stops.push(req->decoder.finish());
-      delta.text += tail.text;
+      delta->text += tail.text;
       if (tail.stopped) {
         req->finish = FinishReason::kStop;
       } else {
-        delta.text += req->stops.flush();
+        delta->text += req->stops.flush();
       }
     }
   }
-  delta.finish = req->finish;
-  delta.prompt_tokens = req->n_prompt;
-  delta.completion_tokens = req->n_generated();
-  delta.cached_prompt_tokens = req->n_cached_prompt;
-  return delta;
 }
 
 void Engine::Impl::end_request(ActiveRequest* req, const char* outcome, std::optional<OutputDelta> last) {

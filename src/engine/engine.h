@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/model_runner.h"
+#include "engine/ngram_drafter.h"
 #include "sampling/sampler.h"
 
 namespace gemma3 {
@@ -111,6 +112,11 @@ struct EngineOptions {
   uint64_t default_seed = 0;        // requests without a seed draw from hash(default_seed, arrival number)
   bool enable_prefix_caching = true;
   bool log_requests = true;         // one stderr line per finished request
+  // Speculative decoding: each decoding sequence's prompt-lookup draft is verified in the same
+  // forward pass as its next token (engine/ngram_drafter.h); output keeps its distribution, and
+  // greedy output is identical token for token.
+  SpecMode spec = SpecMode::kNgram;
+  NgramOptions ngram;
 };
 
 struct EngineStats {
@@ -124,6 +130,8 @@ struct EngineStats {
   int64_t requests_cancelled_total = 0;  // client went away, or the engine failed the request
   int64_t preemptions_total = 0;
   int64_t steps_total = 0;               // forward passes
+  int64_t spec_draft_tokens_total = 0;     // speculative tokens verified
+  int64_t spec_accepted_tokens_total = 0;  // of those, accepted (each saved a forward pass)
 };
 
 class Engine {

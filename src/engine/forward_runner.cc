@@ -43,11 +43,6 @@ ForwardRunner::ForwardRunner(const Model& model, const KvGeometry& geometry)
   cache_.commit_memory();
 }
 
-void ForwardRunner::run(std::span<const BatchItem> items, float* logits) {
-  // The engine only ever wants the last token's logits of an item.
-  last_token_items_.assign(items.begin(), items.end());
-  for (auto& item : last_token_items_) item.want_all_logits = false;
-  forward_.run(last_token_items_, cache_, logits);
-}
+void ForwardRunner::run(std::span<const BatchItem> items, float* logits) { forward_.run(items, cache_, logits); }
 
 }  // namespace gemma3

@@ -36,7 +36,6 @@ class ForwardRunner : public ModelRunner {
   const Model& model_;
   KvCache cache_;
   ForwardPass forward_;
-  std::vector<BatchItem> last_token_items_;  // items narrowed to the rows the engine wants
 };
 
 }  // namespace gemma3

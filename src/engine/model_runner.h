@@ -15,8 +15,10 @@ class ModelRunner {
   virtual ~ModelRunner() = default;
   virtual int32_t vocab_size() const = 0;
   virtual KvGeometry kv_geometry() const = 0;
-  // One forward pass over all items (weights read once for the whole batch). Writes one logits row per
-  // item with want_logits (its last token), in item order, into logits: (n_wanted, vocab).
+  // One forward pass over all items (weights read once for the whole batch). Writes, in item order,
+  // one logits row per token of an item with want_all_logits (a decode token and its speculative
+  // draft, verified together), else one row for an item with want_logits (its last token), into
+  // logits: (n_rows, vocab).
   // Contract: each item's KV for positions < first_pos is already in the blocks its tables name;
   // the runner writes the KV of tokens[i] at position first_pos + i into block
   // table[(first_pos + i) / block_size], slot (first_pos + i) % block_size, in both pools.

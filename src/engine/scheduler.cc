@@ -32,6 +32,7 @@ void Scheduler::preempt(Sequence* seq, ScheduledStep* step) {
   G3_CHECK(it != running_.end());
   running_.erase(it);
   kv_->deallocate(&seq->kv);  // n_computed = 0: everything is recomputed on readmission
+  seq->trim_draft(0);         // a draft is never recomputed as if it were the sequence's text
   ++seq->n_preemptions;
   ++n_preemptions_total_;
   insert_by_arrival(&waiting_, seq);
@@ -44,9 +45,11 @@ void Scheduler::emit(ScheduledStep* step, Sequence* seq, int32_t n_end) {
   item.seq = seq;
   item.n_tokens = n_end - seq->kv.n_computed;
   item.want_logits = n_end == static_cast<int32_t>(seq->tokens.size());
+  item.n_draft = seq->n_draft;
+  G3_CHECK(item.n_draft == 0 || (item.want_logits && item.n_tokens == item.n_draft + 1));
   step->items.push_back(item);
   step->n_tokens += item.n_tokens;
-  step->n_logits += item.want_logits ? 1 : 0;
+  step->n_logits += item.n_logit_rows();
 }
 
 ScheduledStep Scheduler::schedule() {
@@ -55,27 +58,31 @@ ScheduledStep Scheduler::schedule() {
 
   // Decodes not yet served this step; a prefill chunk leaves budget for them.
   int32_t pending_decodes = 0;
-  for (const Sequence* s : running_) pending_decodes += s->n_uncomputed() == 1 ? 1 : 0;
+  for (const Sequence* s : running_) pending_decodes += s->n_uncomputed() - s->n_draft == 1 ? 1 : 0;
 
   // Running sequences, oldest first. Victims come from the back, so they are never sequences
   // already scheduled in this step (those are in front of index i).
   for (size_t i = 0; i < running_.size();) {
     Sequence* seq = running_[i];
-    const int32_t remaining = seq->n_uncomputed();
-    G3_CHECK(remaining >= 1);
+    const int32_t remaining = seq->n_uncomputed() - seq->n_draft;  // real tokens not in the cache
+    G3_CHECK(remaining >= 1 && (seq->n_draft == 0 || remaining == 1));
     const bool decode = remaining == 1;
     if (decode) --pending_decodes;
     const int32_t cap = decode ? budget : budget - pending_decodes;
     if (cap <= 0) {
+      seq->trim_draft(0);
       ++i;
       continue;
     }
-    const int32_t want_end = seq->kv.n_computed + std::min(remaining, cap);
-    int32_t n_end = kv_->max_appendable(seq->kv, want_end);
+    // A draft gets what is left once every other decode of the step has its token.
+    seq->trim_draft(std::max(0, budget - pending_decodes - 1));
+    int32_t n_end = kv_->max_appendable(seq->kv, seq->kv.n_computed + std::min(remaining, cap) + seq->n_draft);
+    if (decode) seq->trim_draft(std::max(0, n_end - seq->kv.n_computed - 1));  // only what the free blocks hold
+    const int32_t want_end = seq->kv.n_computed + std::min(remaining, cap) + seq->n_draft;
     bool self_preempted = false;
     while (n_end == seq->kv.n_computed) {
       Sequence* victim = running_.back();
-      if (victim != seq && victim->n_uncomputed() == 1) --pending_decodes;
+      if (victim != seq && victim->n_uncomputed() - victim->n_draft == 1) --pending_decodes;
       preempt(victim, &step);
       if (victim == seq) {
         self_preempted = true;
@@ -126,6 +133,7 @@ ScheduledStep Scheduler::schedule() {
     b.full_blocks = seq->kv.full_blocks;
     b.sliding_blocks = seq->kv.sliding_blocks;
     b.want_logits = item.want_logits;
+    b.want_all_logits = item.n_draft > 0;  // the item is the decode token and its draft
     step.batch.push_back(b);
   }
   return step;
@@ -134,7 +142,8 @@ ScheduledStep Scheduler::schedule() {
 void Scheduler::commit(const ScheduledStep& step) {
   for (const ScheduledItem& item : step.items) {
     Sequence* seq = item.seq;
-    kv_->commit(&seq->kv, seq->tokens, seq->kv.n_computed + item.n_tokens);
+    G3_CHECK(item.n_rejected >= 0 && item.n_rejected <= item.n_draft);
+    kv_->commit(&seq->kv, seq->tokens, seq->kv.n_computed + item.n_tokens - item.n_rejected);
   }
 }
 

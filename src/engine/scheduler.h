@@ -10,6 +10,10 @@
 //  - Then, if nothing was preempted, waiting sequences are admitted in arrival order (FCFS: a
 //    sequence that does not fit blocks those behind it, so none starves) while there is budget,
 //    a free running slot, and room in the full pool for the whole remaining prompt.
+//  - Speculative drafts (Sequence::n_draft) ride along with their sequence's decode token, all
+//    verified in the same pass. They are optional: they take only budget that no other running
+//    sequence's decode needs and only blocks that are free, and the scheduler trims (or drops)
+//    what does not fit rather than preempting anyone for them. A preempted sequence loses its draft.
 // The scheduler does not own sequences; it holds pointers until remove(). Engine thread only.
 #pragma once
 
@@ -32,8 +36,18 @@ struct Sequence {
   bool admitted_once = false;       // prefix-cache hits are counted at the first admission only
   int32_t n_cached_prompt = 0;      // prompt tokens reused from the prefix cache at first admission
   int32_t n_preemptions = 0;
+  // The last n_draft entries of `tokens` are a speculative draft, not yet part of the sequence: the
+  // engine appends them before schedule() (only while exactly one real token is uncomputed) and
+  // removes those the verifier rejects after the pass.
+  int32_t n_draft = 0;
 
   int32_t n_uncomputed() const { return static_cast<int32_t>(tokens.size()) - kv.n_computed; }
+  // Drops all but the first `keep` drafted tokens.
+  void trim_draft(int32_t keep) {
+    if (keep >= n_draft) return;
+    tokens.resize(tokens.size() - static_cast<size_t>(n_draft - keep));
+    n_draft = keep;
+  }
 };
 
 struct SchedulerOptions {
@@ -45,13 +59,18 @@ struct ScheduledItem {
   Sequence* seq = nullptr;
   int32_t n_tokens = 0;             // tokens[kv.n_computed .. + n_tokens) this step
   bool want_logits = false;         // the chunk ends at the sequence's last token: sample after it
+  int32_t n_draft = 0;              // the chunk's last n_draft tokens are a draft: logits at every
+                                    // token from the decode token on (n_draft + 1 rows)
+  int32_t n_rejected = 0;           // set by the engine before commit(): trailing drafted tokens whose
+                                    // KV is dropped (the verifier rejected them)
+  int32_t n_logit_rows() const { return want_logits ? n_draft + 1 : 0; }
 };
 
 struct ScheduledStep {
   std::vector<ScheduledItem> items;
   std::vector<BatchItem> batch;     // parallel to items; spans point into the sequences
   int32_t n_tokens = 0;
-  int32_t n_logits = 0;             // items with want_logits
+  int32_t n_logits = 0;             // logits rows: the sum of the items' n_logit_rows()
   std::vector<Sequence*> preempted; // sequences sent back to waiting by this step
   bool empty() const { return items.empty(); }
 };
@@ -67,8 +86,10 @@ class Scheduler {
 
   // Builds the next step; allocates the blocks its tokens need. Empty when nothing can run.
   ScheduledStep schedule();
-  // After the forward pass of `step`: marks its tokens computed (and lets the block manager cache
-  // complete blocks and release sliding ones). Call before appending sampled tokens.
+  // After the forward pass of `step`: marks its tokens computed, except each item's n_rejected
+  // trailing drafted tokens (KV rollback: their positions are simply written again later), and lets
+  // the block manager cache complete blocks and release sliding ones. The tokens up to each new
+  // n_computed must be the ones the pass saw; later ones may already have changed.
   void commit(const ScheduledStep& step);
 
   const std::deque<Sequence*>& running() const { return running_; }

@@ -121,18 +121,6 @@ void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> 
 
 int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt_ids,
                         std::span<const int32_t> generated_ids) {
-  return sample_impl(logits, prompt_ids, generated_ids, -1);
-}
-
-int32_t Sampler::sample_verify(std::span<float> logits, std::span<const int32_t> prompt_ids,
-                               std::span<const int32_t> generated_ids, int32_t draft) {
-  // An id outside the row has p = 0: never accepted, and (p - q)+ = p, a plain draw.
-  const bool in_row = draft >= 0 && static_cast<size_t>(draft) < logits.size();
-  return sample_impl(logits, prompt_ids, generated_ids, in_row ? draft : -1);
-}
-
-int32_t Sampler::sample_impl(std::span<float> logits, std::span<const int32_t> prompt_ids,
-                             std::span<const int32_t> generated_ids, int32_t draft) {
   const size_t n = logits.size();
   G3_CHECK(n > 0 && n <= static_cast<size_t>(std::numeric_limits<int32_t>::max()));
   apply_penalties(logits, prompt_ids, generated_ids);
@@ -149,31 +137,17 @@ int32_t Sampler::sample_impl(std::span<float> logits, std::span<const int32_t> p
   const float cut = params_.min_p > 0.0f ? z_max + std::log(params_.min_p) : kNegInf;
   const bool top_k_on = params_.top_k > 0 && static_cast<size_t>(params_.top_k) < n;
   const bool top_p_on = params_.top_p < 1.0f;
-  if (!top_k_on && !top_p_on) return sample_full(logits, z_max, cut, draft);
-  return sample_truncated(logits, z_max, cut, draft);
+  if (!top_k_on && !top_p_on) return sample_full(logits, z_max, cut);
+  return sample_truncated(logits, z_max, cut);
 }
 
-int32_t Sampler::sample_full(std::span<const float> z, float z_max, float cut, int32_t draft) {
+int32_t Sampler::sample_full(std::span<const float> z, float z_max, float cut) {
   const size_t n = z.size();
   const size_t n_blocks = (n + kExpBlock - 1) / kExpBlock;
   weights_.resize(n);
   block_sums_.resize(n_blocks);
   // total >= 1: the max has weight exp(0) and always passes the cut.
-  double total = exp_weights(z.data(), n, z_max, cut, weights_.data(), block_sums_.data());
-  if (draft >= 0) {
-    const float w = weights_[static_cast<size_t>(draft)];
-    if (rng_.uniform() * total < w) return draft;
-    // Rejected: draw from p without the draft. Its block's sum is recomputed rather than reduced
-    // by w, so a draft holding nearly all the mass leaves no cancellation error behind.
-    weights_[static_cast<size_t>(draft)] = 0.0f;
-    const size_t b = static_cast<size_t>(draft) / kExpBlock;
-    double sum = 0.0;
-    for (size_t i = b * kExpBlock; i < std::min(n, (b + 1) * kExpBlock); ++i) sum += weights_[i];
-    block_sums_[b] = sum;
-    total = 0.0;
-    for (double s : block_sums_) total += s;
-    if (!(total > 0.0)) return draft;  // p was a point mass on the draft (rejected only by rounding)
-  }
+  const double total = exp_weights(z.data(), n, z_max, cut, weights_.data(), block_sums_.data());
   double target = rng_.uniform() * total;
   size_t b = 0;
   for (; b + 1 < n_blocks && target >= block_sums_[b]; ++b) target -= block_sums_[b];
@@ -191,7 +165,7 @@ int32_t Sampler::sample_full(std::span<const float> z, float z_max, float cut, i
   return argmax_first(z.data(), n);  // unreachable: the max has weight 1
 }
 
-int32_t Sampler::sample_truncated(std::span<const float> z, float z_max, float cut, int32_t draft) {
+int32_t Sampler::sample_truncated(std::span<const float> z, float z_max, float cut) {
   const size_t n = z.size();
   const float* zp = z.data();
   const bool top_k_on = params_.top_k > 0 && static_cast<size_t>(params_.top_k) < n;
@@ -255,18 +229,6 @@ int32_t Sampler::sample_truncated(std::span<const float> z, float z_max, float c
     size_t i = 1;
     while (i < keep && candidates_[i].z >= cut) ++i;
     keep = i;
-  }
-  if (draft >= 0) {
-    auto it = std::find_if(candidates_.begin(), candidates_.begin() + static_cast<ptrdiff_t>(keep),
-                           [draft](const Candidate& c) { return c.id == draft; });
-    if (it != candidates_.begin() + static_cast<ptrdiff_t>(keep)) {  // else p(draft) = 0: a plain draw
-      double total = 0.0;
-      for (size_t i = 0; i < keep; ++i) total += exp_nonpositive(candidates_[i].z - z_max);
-      if (rng_.uniform() * total < exp_nonpositive(it->z - z_max)) return draft;
-      // Rejected: the survivors without the draft, still in order, renormalised by the draw.
-      candidates_.erase(it);
-      if (--keep == 0) return draft;  // the draft was the only survivor (rejected only by rounding)
-    }
   }
   return draw_from_candidates(keep, z_max);
 }

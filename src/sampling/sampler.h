@@ -22,6 +22,13 @@
 // top-p never sort the vocabulary: a few counting passes find a threshold, and only the tokens
 // above it are gathered and sorted. Penalties cost O(prompt + generated) per call.
 //
+// Speculative decoding (engine/ngram_drafter.h) verifies a drafted token d by calling sample() on
+// the logits at d's position and accepting d iff the result is d. For a deterministic proposal (a
+// point mass on d) this is the standard speculative-sampling rule: d is accepted with probability
+// min(1, p(d) / 1) = p(d), and a rejection yields a draw from p with d removed and renormalised,
+// i.e. from (p - q)+. Drawing once realises both with one uniform, so a drafted sequence consumes
+// the generator exactly as one-at-a-time decoding does and its tokens are identical for a seed.
+//
 // Reproducibility: the generator is xoshiro256** seeded through splitmix64, uniforms are built
 // from its top 53 bits, and exp is our own polynomial (src/sampling/softmax_kernels.h), so a seed
 // gives the same tokens for the same logits on every x86-64 machine and instruction set.
@@ -67,16 +74,6 @@ class Sampler {
   int32_t sample(std::span<float> logits, std::span<const int32_t> prompt_ids,
                  std::span<const int32_t> generated_ids);
 
-  // Speculative verification of a drafted token whose proposal is deterministic (prompt lookup:
-  // q is a point mass on `draft`). With p the distribution sample() would draw from (after every
-  // transform above), returns `draft` with probability p(draft), else a token drawn from p with
-  // `draft` removed and renormalised, i.e. from (p - q)+ normalised. The result is therefore
-  // distributed exactly as p, and it equals `draft` iff the draft was accepted. Greedy: the argmax,
-  // as sample() (accepted iff it is the draft). Costs what sample() costs plus one more uniform and,
-  // on rejection, one more draw over the survivors. A draft outside [0, vocab) is never accepted.
-  int32_t sample_verify(std::span<float> logits, std::span<const int32_t> prompt_ids,
-                        std::span<const int32_t> generated_ids, int32_t draft);
-
   const SamplingParams& params() const { return params_; }
   bool is_greedy() const;
 
@@ -88,11 +85,8 @@ class Sampler {
 
   void apply_penalties(std::span<float> logits, std::span<const int32_t> prompt_ids,
                        std::span<const int32_t> generated_ids);
-  // The common path of sample() and sample_verify(); draft < 0: no draft.
-  int32_t sample_impl(std::span<float> logits, std::span<const int32_t> prompt_ids,
-                      std::span<const int32_t> generated_ids, int32_t draft);
-  int32_t sample_full(std::span<const float> z, float z_max, float cut, int32_t draft);
-  int32_t sample_truncated(std::span<const float> z, float z_max, float cut, int32_t draft);
+  int32_t sample_full(std::span<const float> z, float z_max, float cut);
+  int32_t sample_truncated(std::span<const float> z, float z_max, float cut);
   int32_t draw_from_candidates(size_t n_keep, float z_max);
 
   SamplingParams params_;

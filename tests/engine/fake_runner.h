@@ -7,7 +7,7 @@
 // (identical to the full pool's). So paging, sliding release, prefix sharing and preemption are
 // proven not to corrupt KV: a wrong block table shows up as an error here.
 // Logits of a token are a pure function of the history hash, so outputs are reproducible alone,
-// batched or recomputed after preemption. Thread-safe introspection for tests.
+// batched, recomputed after preemption, or verified as part of a speculative draft. Thread-safe introspection for tests.
 #pragma once
 
 #include <chrono>
@@ -27,6 +27,7 @@ struct ItemLog {
   int64_t seq_id;
   int32_t first_pos, n_tokens;
   bool want_logits;
+  bool want_all_logits;
 };
 
 class FakeRunner : public ModelRunner {
@@ -74,7 +75,7 @@ class FakeRunner : public ModelRunner {
     int32_t row = 0;
     const int32_t w = geometry_.sliding_window;
     for (const BatchItem& it : items) {
-      step.push_back({it.seq_id, it.first_pos, static_cast<int32_t>(it.tokens.size()), it.want_logits});
+      step.push_back({it.seq_id, it.first_pos, static_cast<int32_t>(it.tokens.size()), it.want_logits, it.want_all_logits});
       if (it.tokens.empty()) fail(it, "empty item");
       // Every earlier position: an unbroken chain in the full pool.
       uint64_t h = kRoot;
@@ -107,13 +108,26 @@ class FakeRunner : public ModelRunner {
         *f = Entry{p, it.tokens[i], h};
         *s = *f;
         ++tokens_processed_;
+        const bool last = i + 1 == it.tokens.size();
+        if (it.want_all_logits || (it.want_logits && last)) {
+          float* out = logits + static_cast<size_t>(row++) * vocab_;
+          logits_for(h, out);
+          // Copying model: favour the token that followed the position copy_lag_ back.
+          if (copy_lag_ > 0 && p + 1 - copy_lag_ >= 0) {
+            const Entry* src = at(full_, it.full_blocks, p + 1 - copy_lag_);
+            if (src) out[src->token] += copy_boost_;
+          }
+        }
       }
-      if (it.want_logits) logits_for(h, logits + static_cast<size_t>(row++) * vocab_);
     }
     steps_.push_back(std::move(step));
   }
 
   void set_delay(std::chrono::microseconds d) { delay_ = d; }
+  // Makes the model copy its context: the logits after position p add `boost` to the token at
+  // position p + 1 - lag, so greedy output soon loops with period `lag` (text that repeats itself,
+  // what speculative drafting predicts). A boost near the logits' spread gives near ties.
+  void set_copy(int32_t lag, float boost) { copy_lag_ = lag; copy_boost_ = boost; }
   std::vector<std::vector<ItemLog>> steps() const { std::lock_guard<std::mutex> l(mu_); return steps_; }
   std::vector<std::string> errors() const { std::lock_guard<std::mutex> l(mu_); return errors_; }
   int64_t tokens_processed() const { std::lock_guard<std::mutex> l(mu_); return tokens_processed_; }
@@ -140,6 +154,8 @@ class FakeRunner : public ModelRunner {
   int32_t vocab_;
   std::vector<int32_t> favoured_;
   std::chrono::microseconds delay_{0};
+  int32_t copy_lag_ = 0;
+  float copy_boost_ = 0.0f;
   mutable std::mutex mu_;
   std::vector<Entry> full_, sliding_;   // (n_blocks * block_size,) per pool
   std::vector<std::vector<ItemLog>> steps_;
