@@ -12,19 +12,20 @@
 namespace gemma3::jinja {
 namespace {
 
-Value from_json(const nlohmann::json& j, bool untrusted, int depth) {
+template <typename Json>
+Value from_json(const Json& j, bool untrusted, int depth) {
   using T = nlohmann::json::value_t;
   switch (j.type()) {
     case T::null: return Value::none();
-    case T::boolean: return Value::boolean(j.get<bool>());
-    case T::number_integer: return Value::integer(j.get<int64_t>());
+    case T::boolean: return Value::boolean(j.template get<bool>());
+    case T::number_integer: return Value::integer(j.template get<int64_t>());
     case T::number_unsigned: {
-      uint64_t u = j.get<uint64_t>();
+      uint64_t u = j.template get<uint64_t>();
       if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::integer(static_cast<int64_t>(u));
       return Value::floating(static_cast<double>(u));
     }
-    case T::number_float: return Value::floating(j.get<double>());
-    case T::string: return Value::string(j.get<std::string>(), untrusted);
+    case T::number_float: return Value::floating(j.template get<double>());
+    case T::string: return Value::string(j.template get<std::string>(), untrusted);
     case T::array: {
       if (depth >= kMaxValueDepth) return Value::undefined("JSON nested too deeply");
       std::vector<Value> items;
@@ -153,6 +154,7 @@ struct Dumper {
 }  // namespace
 
 Value value_from_json(const nlohmann::json& j, bool untrusted) { return from_json(j, untrusted, 0); }
+Value value_from_json(const nlohmann::ordered_json& j, bool untrusted) { return from_json(j, untrusted, 0); }
 
 std::string to_json(Interp& in, const Value& v, const Value& indent, const Value& separators, bool sort_keys) {
   Dumper d{in, std::nullopt, ", ", ": ", sort_keys, {}};

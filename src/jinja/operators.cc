@@ -21,10 +21,16 @@ namespace {
 
 bool is_intlike(const Value& v) { return v.is_int() || v.is_bool(); }
 
-int64_t checked(bool overflow, int64_t r) {
-  if (overflow) fail("integer overflow (the result does not fit in 64 bits)");
+// a OP b on int64, failing on overflow (Python ints are unbounded; ours stop at 64 bits).
+template <typename F>
+int64_t checked(F op, int64_t a, int64_t b) {
+  int64_t r;
+  if (op(a, b, &r)) fail("integer overflow (the result does not fit in 64 bits)");
   return r;
 }
+bool add(int64_t a, int64_t b, int64_t* r) { return __builtin_add_overflow(a, b, r); }
+bool sub(int64_t a, int64_t b, int64_t* r) { return __builtin_sub_overflow(a, b, r); }
+bool mul(int64_t a, int64_t b, int64_t* r) { return __builtin_mul_overflow(a, b, r); }
 
 Value repeat(Interp& in, const Value& seq, int64_t n) {
   if (n < 0) n = 0;
@@ -53,11 +59,11 @@ Value arith(Interp& in, std::string_view op, const Value& a, const Value& b) {
   if (b.is_undefined()) undefined_error(b);
   if (a.is_number() && b.is_number()) {
     bool ints = is_intlike(a) && is_intlike(b);
-    int64_t x = ints ? a.as_int() : 0, y = ints ? b.as_int() : 0, r = 0;
+    int64_t x = ints ? a.as_int() : 0, y = ints ? b.as_int() : 0;
     double p = a.as_float(), q = b.as_float();
-    if (op == "+") return ints ? Value::integer(checked(__builtin_add_overflow(x, y, &r), r)) : Value::floating(p + q);
-    if (op == "-") return ints ? Value::integer(checked(__builtin_sub_overflow(x, y, &r), r)) : Value::floating(p - q);
-    if (op == "*") return ints ? Value::integer(checked(__builtin_mul_overflow(x, y, &r), r)) : Value::floating(p * q);
+    if (op == "+") return ints ? Value::integer(checked(add, x, y)) : Value::floating(p + q);
+    if (op == "-") return ints ? Value::integer(checked(sub, x, y)) : Value::floating(p - q);
+    if (op == "*") return ints ? Value::integer(checked(mul, x, y)) : Value::floating(p * q);
     if (op == "/") {
       if (q == 0) fail("division by zero");
       return Value::floating(p / q);
@@ -81,8 +87,8 @@ Value arith(Interp& in, std::string_view op, const Value& a, const Value& b) {
       if (ints && y >= 0) {
         int64_t result = 1, base = x;
         for (int64_t e = y; e > 0; e >>= 1) {
-          if (e & 1) result = checked(__builtin_mul_overflow(result, base, &result), result);
-          if (e > 1) base = checked(__builtin_mul_overflow(base, base, &base), base);
+          if (e & 1) result = checked(mul, result, base);
+          if (e > 1) base = checked(mul, base, base);
         }
         return Value::integer(result);
       }

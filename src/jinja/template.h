@@ -45,7 +45,10 @@ struct Limits {
 // beyond int64 becomes float), reals float, so 1 and 1.0 stay apart. With `untrusted`, every string
 // and every dict key inside is marked as request data. Arrays/objects nested deeper than
 // kMaxValueDepth become an Undefined whose use fails the render ("JSON nested too deeply").
-Value value_from_json(const nlohmann::json& j, bool untrusted);
+// Key order matters (tojson and dict iteration print it): nlohmann::json keeps object keys
+// SORTED, so parse request bodies as nlohmann::ordered_json to render exactly as Python does.
+Value value_from_json(const nlohmann::ordered_json& j, bool untrusted);
+Value value_from_json(const nlohmann::json& j, bool untrusted);   // keys in sorted order
 
 // Rendered text plus where each byte came from.
 struct RenderOutput {

@@ -29,7 +29,7 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-gemma3::Result<std::string> render(const std::string& source, const nlohmann::json& ctx) {
+gemma3::Result<std::string> render(const std::string& source, const nlohmann::ordered_json& ctx) {
   auto tmpl = gemma3::jinja::Template::parse(source);
   if (!tmpl) return gemma3::make_error("parse error: " + tmpl.error());
   std::map<std::string, gemma3::jinja::Value> globals;
@@ -46,7 +46,7 @@ gemma3::Result<std::string> render(const std::string& source, const nlohmann::js
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "--batch") {
-    nlohmann::json jobs = nlohmann::json::parse(slurp(argv[2]));
+    nlohmann::ordered_json jobs = nlohmann::ordered_json::parse(slurp(argv[2]));
     nlohmann::json answers = nlohmann::json::array();
     for (const auto& job : jobs) {
       auto r = render(slurp(job.at("template").get<std::string>()), job.at("context"));
@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: jinja_render TEMPLATE_FILE CONTEXT_JSON_FILE | --batch JOBS_JSON_FILE\n");
     return 2;
   }
-  auto r = render(slurp(argv[1]), nlohmann::json::parse(slurp(argv[2])));
+  auto r = render(slurp(argv[1]), nlohmann::ordered_json::parse(slurp(argv[2])));
   if (!r) {
     std::fprintf(stderr, "%s\n", r.error().c_str());
     return 1;
