@@ -1,0 +1,113 @@
+// The matcher with Gemma 3's real tokenizer (262,145 ids) and a hand-built JSON grammar: documents
+// as json.dumps and compact writers produce them are accepted token by token, every token of them
+// allowed by its full mask; invalid ones are refused; sampled mask bits equal the independent
+// byte-level reference (tests/grammar/reference_recognizer.h); forced tokens are allowed.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <random>
+
+#include "grammar/matcher.h"
+#include "grammar/token_table.h"
+#include "json_test_grammar.h"
+#include "reference_recognizer.h"
+#include "tokenizer/tokenizer.h"
+
+namespace gemma3::grammar {
+namespace {
+
+class JsonMatcher : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto loaded = Tokenizer::load(GEMMA3_TOKENIZER_DIR);
+    ASSERT_TRUE(loaded.ok()) << loaded.error();
+    tokenizer_ = std::move(loaded).value().release();
+    table_ = new std::shared_ptr<const TokenTable>(build_token_table(*tokenizer_));
+  }
+  static const Tokenizer* tokenizer_;
+  static std::shared_ptr<const TokenTable>* table_;
+};
+const Tokenizer* JsonMatcher::tokenizer_ = nullptr;
+std::shared_ptr<const TokenTable>* JsonMatcher::table_ = nullptr;
+
+bool bit(const std::vector<uint32_t>& mask, int32_t id) { return (mask[static_cast<size_t>(id) / 32] >> (id % 32)) & 1u; }
+
+TEST_F(JsonMatcher, DocumentsAreAcceptedTokenByTokenAndMasksMatchTheReference) {
+  const TokenTable& table = **table_;
+  const Grammar g = testing::json_test_grammar();
+  auto compiled = compile(g, *table_);
+  ASSERT_TRUE(compiled.ok()) << compiled.error();
+  const testing::ReferenceRecognizer ref(g);
+  const int32_t eos = tokenizer_->eos_id();
+  std::mt19937 rng(7);
+  std::vector<int32_t> rest_ids;   // tokens outside the string slice: quotes, controls, partial UTF-8
+  for (int32_t id = 0; id < table.vocab_size(); ++id) {
+    if (!table.is_special(id) && !table.bytes(id).empty() && !TokenTable::is_string_slice(table.bytes(id))) rest_ids.push_back(id);
+  }
+  const std::vector<std::string> docs = {
+      R"({"name": "Ada Lovelace", "age": 36, "tags": ["math", "poetry"], "alive": false, "spouse": null})",
+      R"({"a":[1,2.5,-3e10,{"b":{}}],"c":"\u00e9\n\"q\"","d":true})",
+      "[\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\", 0, -0.5, 1E+2]",
+      "  {\n  \"k\": [\n    1,\n    2\n  ]\n}  ",
+  };
+  double mask_us_total = 0;
+  size_t n_masks = 0;
+  for (const std::string& doc : docs) {
+    const auto ids = tokenizer_->encode(doc, /*parse_special=*/false);
+    Matcher m(*compiled, {eos});
+    std::vector<uint32_t> mask(mask_words(table));
+    std::vector<testing::ReferenceRecognizer::Unit> units;
+    for (size_t i = 0; i <= ids.size(); ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      m.fill_mask(mask);
+      mask_us_total += std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+      ++n_masks;
+      // Sampled bits against the reference: random ids and ids outside the slice.
+      for (int k = 0; k < 150; ++k) {
+        const int32_t id = k % 2 ? static_cast<int32_t>(rng() % static_cast<unsigned>(table.vocab_size()))
+                                 : rest_ids[rng() % rest_ids.size()];
+        bool want;
+        if (id == eos) {
+          want = ref.check(units).complete;
+        } else if (table.is_special(id) || table.bytes(id).empty()) {
+          want = false;
+        } else {
+          auto u = units;
+          for (char c : table.bytes(id)) u.push_back(static_cast<uint8_t>(c));
+          want = ref.check(u).viable;
+        }
+        ASSERT_EQ(bit(mask, id), want) << "doc " << doc << " step " << i << " id " << id << " '" << table.bytes(id) << "'";
+      }
+      const auto forced = m.forced_tokens(8);
+      if (!forced.empty()) {
+        ASSERT_TRUE(bit(mask, forced[0]));
+        for (int32_t id : forced) ASSERT_TRUE(m.accept(id)) << "forced " << id;
+        m.rollback(forced.size());
+      }
+      if (i == ids.size()) break;
+      ASSERT_TRUE(bit(mask, ids[i])) << "doc " << doc << " token " << i << " '" << table.bytes(ids[i]) << "' not allowed";
+      ASSERT_TRUE(m.accept(ids[i]));
+      for (char c : table.bytes(ids[i])) units.push_back(static_cast<uint8_t>(c));
+    }
+    EXPECT_TRUE(m.is_complete()) << doc;
+    EXPECT_TRUE(bit(mask, eos)) << doc;
+  }
+  std::printf("mean mask time %.1f us over %zu masks (vocabulary %d)\n", mask_us_total / n_masks, n_masks, table.vocab_size());
+}
+
+TEST_F(JsonMatcher, InvalidDocumentsAreRefused) {
+  const TokenTable& table = **table_;
+  auto compiled = compile(testing::json_test_grammar(), *table_);
+  ASSERT_TRUE(compiled.ok()) << compiled.error();
+  for (const std::string doc : {R"({"a": 01})", R"({"a" 1})", R"([1,])", R"({"a": tru})", "\"a\x01\"", R"({"a": 1}})",
+                                R"("\x")", "\"\xC3\x28\""}) {
+    const auto ids = tokenizer_->encode(doc, /*parse_special=*/false);
+    Matcher m(*compiled, {tokenizer_->eos_id()});
+    bool all = true;
+    for (int32_t id : ids) all = all && m.accept(id);
+    EXPECT_FALSE(all && m.is_complete()) << doc;
+  }
+}
+
+}  // namespace
+}  // namespace gemma3::grammar
