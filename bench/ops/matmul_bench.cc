@@ -8,8 +8,9 @@
 // matrices are 0.2-2.6 MB and may come from L2/L3, so bw_frac > 1 there is possible); large n_rows
 // (prefill) should approach flop_frac = 1.
 //
-//   build-bench/bench/matmul_bench --benchmark_filter='BM_Matmul/1/5/'   (args: dtype, shape, isa, n_rows, threads)
-//   dtype: 0 bf16, 1 f16, 2 f32, 3 q8_0, 4 q4_0; isa: 2 avx512, 1 avx2, 0 scalar
+//   build-bench/bench/matmul_bench --benchmark_filter='BM_Matmul/1/5/'   (args: dtype, shape, isa, n_rows, threads, mode)
+//   dtype: 0 bf16, 1 f16, 2 f32, 3 q8_0, 4 q4_0; isa: 2 avx512, 1 avx2, 0 scalar;
+//   mode: 0 exact, 1 --matmul-int8 (q8_0 / q4_0 only; on avx512 the VNNI kernel where the CPU has it)
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -90,6 +91,7 @@ void BM_Matmul(benchmark::State& state) {
   const Isa isa = static_cast<Isa>(state.range(2));
   const size_t n_rows = static_cast<size_t>(state.range(3));
   const int threads = static_cast<int>(state.range(4));
+  const bool int8 = state.range(5) == 1;
   if (static_cast<int>(isa) > static_cast<int>(best_supported_isa())) {
     state.SkipWithError("ISA not supported here");
     return;
@@ -99,6 +101,8 @@ void BM_Matmul(benchmark::State& state) {
   const int saved_threads = num_threads();
   set_active_isa(isa);
   set_num_threads(threads);
+  const MatmulPrecision saved_precision = matmul_precision();
+  set_matmul_precision(int8 ? MatmulPrecision::kInt8Activations : MatmulPrecision::kExact);
   const WeightView w{dtype, weights(shape_index, dtype).data(), shape.rows, shape.cols};
   std::vector<float> x(n_rows * shape.cols), y(n_rows * shape.rows);
   std::mt19937 gen(7);
@@ -120,7 +124,8 @@ void BM_Matmul(benchmark::State& state) {
   state.counters["flop_frac"] = gflop * per_s / peaks.fma_gflop_s;
   state.counters["bw_frac"] = gb * per_s / peaks.read_gb_s;
   state.SetLabel(std::string(dtype_name(dtype)) + " " + isa_name(isa) + " " + shape.name +
-                 " n_rows=" + std::to_string(n_rows) + " t=" + std::to_string(threads));
+                 " n_rows=" + std::to_string(n_rows) + " t=" + std::to_string(threads) + (int8 ? " int8" : ""));
+  set_matmul_precision(saved_precision);
   set_active_isa(saved_isa);
   set_num_threads(saved_threads);
 }
@@ -133,7 +138,11 @@ void matmul_args(benchmark::internal::Benchmark* b) {
         for (int n_rows : {1, 4, 16, 32, 64, 128, 512}) {
           if (lm_head && n_rows > 16) continue;               // prefill needs logits for the last token only
           if (isa == 0 && (n_rows > 4 || lm_head)) continue;  // the scalar twin is slow
-          for (int threads : {1, 2}) b->Args({dtype, shape, isa, n_rows, threads});
+          for (int threads : {1, 2}) {
+            b->Args({dtype, shape, isa, n_rows, threads, 0});
+            const bool block_type = kDTypes[dtype] == DType::kQ8_0 || kDTypes[dtype] == DType::kQ4_0;
+            if (block_type && isa != 0) b->Args({dtype, shape, isa, n_rows, threads, 1});
+          }
         }
       }
     }
