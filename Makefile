@@ -1,9 +1,11 @@
 # The two quick-start commands: `make run` and `make test`. Both install what is missing first.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 600
 JOBS       ?= $(shell nproc)
 
-.PHONY: deps build run test test-release test-asan bench clean
+.PHONY: deps build run test test-release test-asan fuzz fuzz-smoke bench clean
 
 deps:
 	tools/install_deps.sh
@@ -15,8 +17,9 @@ build: deps
 run: build
 	tools/run_demo.sh
 
-# Every test in Release, then the unit and reference tests again under ASan + UBSan.
-test: test-release test-asan
+# Every test in Release, then the unit and reference tests again under ASan + UBSan, then every
+# committed fuzz input and a few seconds of fuzzing per target.
+test: test-release test-asan fuzz-smoke
 
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -26,8 +29,16 @@ test-asan: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -LE slow
 
+# libFuzzer (clang, ASan + UBSan): each target in fuzz/ for FUZZ_SECONDS (default 10 minutes), one
+# at a time; fuzz-smoke replays the committed inputs and fuzzes each target for 5 seconds.
+fuzz: deps
+	fuzz/run.sh --build $(FUZZ_BUILD) --jobs $(JOBS) --seconds $(FUZZ_SECONDS)
+
+fuzz-smoke: deps
+	fuzz/run.sh --build $(FUZZ_BUILD) --jobs $(JOBS) --seconds 5
+
 bench: build
 	$(BUILD)/gemma3 bench -m models/synth-270m -p 512 -n 128
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libsimdjson-dev libcpp-httplib-dev libcurl4-openssl-dev libssl-dev libopenblas0-pthread
           libgtest-dev libgmock-dev libbenchmark-dev python3 python3-numpy python3-jinja2 ca-certificates
-          chromium nginx libnginx-mod-http-js)
+          chromium nginx libnginx-mod-http-js clang libclang-rt-14-dev llvm-14)
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
 missing=()
