@@ -49,9 +49,13 @@ struct SchemaOptions {
 // `schema` (properties in the schema's order), and returns its index. Several schemas can share one
 // grammar (tool calls: one rule per tool's parameters).
 Result<uint32_t> add_json_schema_rule(Grammar& g, const nlohmann::json& schema, const SchemaOptions& options);
+// The same with the key order kept: nlohmann::json sorts object keys, so callers that parse the
+// schema with nlohmann::ordered_json get properties in the order the schema lists them.
+Result<uint32_t> add_json_schema_rule(Grammar& g, const nlohmann::ordered_json& schema, const SchemaOptions& options);
 
 // A grammar whose start rule is one value valid against `schema`.
 Result<Grammar> json_schema_grammar(const nlohmann::json& schema, const SchemaOptions& options = {});
+Result<Grammar> json_schema_grammar(const nlohmann::ordered_json& schema, const SchemaOptions& options = {});
 // Any JSON object (response_format json_object).
 Grammar json_object_grammar(const SchemaOptions& options = {});
 // The whole output matches the ECMAScript regular expression `pattern` (anchored at both ends).
