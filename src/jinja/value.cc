@@ -10,6 +10,9 @@
 
 namespace gemma3::jinja {
 
+ListHeap::~ListHeap() = default;
+DictHeap::~DictHeap() = default;
+
 const Value* DictHeap::find(const Value& key) const {
   if (key.is_string()) return find(key.str());
   for (const auto& [k, v] : items)

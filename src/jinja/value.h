@@ -45,13 +45,17 @@ struct StrHeap final : Heap {
 // the stack: see kMaxValueDepth.
 constexpr int kMaxValueDepth = 512;
 
+// The destructors are defined in value.cc, where Value is complete: clang defines an implicit
+// virtual destructor here, before Value is.
 struct ListHeap final : Heap {
+  ~ListHeap() override;
   std::vector<Value> items;
   int depth = 1;
   bool is_tuple = false;   // only changes repr(): (1, 2) vs [1, 2]
 };
 
 struct DictHeap final : Heap {
+  ~DictHeap() override;
   std::vector<std::pair<Value, Value>> items;   // insertion order, unique keys
   int depth = 1;
   const Value* find(const Value& key) const;
