@@ -70,9 +70,9 @@ struct MacroObj final : Object {
     size_t n = params->size();
     if (args.pos.size() > n && !args.pos.empty()) {
       std::vector<Value> extra(args.pos.begin() + n, args.pos.end());
-      frame->set("varargs", Value::list(std::move(extra)));
+      frame->set("varargs", Value::list(std::move(extra), true));
     } else {
-      frame->set("varargs", Value::list({}));
+      frame->set("varargs", Value::list({}, true));
     }
     std::vector<std::pair<Value, Value>> extra_kw;
     Value caller_value;
@@ -334,8 +334,8 @@ void Interp::exec_for(const Node& n) {
     exec_body(n.bodies[1]);
     return;
   }
-  ++loop_depth_;
-  auto loop_state = make_loop_state(items, loop_depth_);
+  // loop.depth counts recursive-loop levels, and recursive loops are not supported: always 1.
+  auto loop_state = make_loop_state(items, 1);
   for (size_t i = 0; i < items->size(); ++i) {
     count_iteration();
     auto frame = std::make_shared<Scope>();
@@ -351,7 +351,6 @@ void Interp::exec_for(const Node& n) {
     }
     flow_ = Flow::kNormal;
   }
-  --loop_depth_;
 }
 
 Value Interp::eval(const Node& n) {

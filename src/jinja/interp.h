@@ -76,7 +76,6 @@ class Interp {
   Text* out_ = nullptr;
   int call_depth_ = 0;
   int eval_depth_ = 0;
-  int loop_depth_ = 0;
   int64_t iterations_ = 0;
   std::chrono::steady_clock::time_point deadline_;
   const Value* filter_input_ = nullptr;   // the body value inside {% filter %} / block set
