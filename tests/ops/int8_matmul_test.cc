@@ -21,16 +21,8 @@ using test::random_floats;
 using test::random_weights;
 using test::TestWeights;
 
-struct ThreadsScope {
-  explicit ThreadsScope(int n) : saved(num_threads()) { set_num_threads(n); }
-  ~ThreadsScope() { set_num_threads(saved); }
-  int saved;
-};
-struct PrecisionScope {
-  explicit PrecisionScope(MatmulPrecision p) : saved(matmul_precision()) { set_matmul_precision(p); }
-  ~PrecisionScope() { set_matmul_precision(saved); }
-  MatmulPrecision saved;
-};
+using test::PrecisionScope;
+using test::ThreadsScope;
 
 // The stated arithmetic, written from the block layouts of ops/dtype.h: x blocks quantized with
 // d = amax/127 and round-half-even, the integer dot product of each block with the weight block's

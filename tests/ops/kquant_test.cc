@@ -55,10 +55,9 @@ TEST_P(KquantMatmul, EqualsTheF32MatmulOfTheWidenedRows) {
   std::vector<float> widened(rows * cols);
   for (size_t r = 0; r < rows; ++r) row_to_f32(w, r, widened.data() + r * cols);
   const WeightView f{DType::kF32, widened.data(), rows, cols};
-  const int saved_threads = num_threads();
-  set_num_threads(2);
+  test::ThreadsScope threads(2);
   for (MatmulPrecision p : {MatmulPrecision::kExact, MatmulPrecision::kInt8Activations}) {
-    set_matmul_precision(p);
+    test::PrecisionScope precision(p);
     for (size_t n_rows : {size_t{1}, size_t{7}, size_t{130}}) {
       auto x = test::random_floats(n_rows * cols, 6);
       std::vector<float> y(n_rows * rows), want(n_rows * rows);
@@ -67,8 +66,6 @@ TEST_P(KquantMatmul, EqualsTheF32MatmulOfTheWidenedRows) {
       for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], want[i]) << "n_rows=" << n_rows << " i=" << i;
     }
   }
-  set_matmul_precision(MatmulPrecision::kExact);
-  set_num_threads(saved_threads);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, KquantMatmul,

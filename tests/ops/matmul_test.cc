@@ -26,12 +26,7 @@ class Matmul : public ::testing::TestWithParam<std::tuple<Isa, DType>> {
   IsaScope scope_{std::get<0>(GetParam())};
 };
 
-// Restores the thread count when a test ends.
-struct ThreadsScope {
-  explicit ThreadsScope(int n) : saved(num_threads()) { set_num_threads(n); }
-  ~ThreadsScope() { set_num_threads(saved); }
-  int saved;
-};
+using test::ThreadsScope;
 
 void expect_close_to_reference(const std::vector<float>& x, size_t n_rows, const TestWeights& w,
                                const std::vector<float>& y, const char* what) {
@@ -185,11 +180,7 @@ TEST_P(Matmul, EmptyShapes) {
 
 // MatmulPrecision::kBf16Activations: the same contract with x rounded to bf16 first (on AVX512_BF16
 // CPUs through vdpbf16ps, elsewhere through the exact kernels).
-struct PrecisionScope {
-  explicit PrecisionScope(MatmulPrecision p) : saved(matmul_precision()) { set_matmul_precision(p); }
-  ~PrecisionScope() { set_matmul_precision(saved); }
-  MatmulPrecision saved;
-};
+using test::PrecisionScope;
 
 TEST_P(Matmul, Bf16ActivationsMatchRoundedReferenceAndStayDeterministic) {
   PrecisionScope p(MatmulPrecision::kBf16Activations);

@@ -7,6 +7,8 @@
 
 #include "ops/cpu_features.h"
 #include "ops/dtype.h"
+#include "ops/matmul.h"
+#include "ops/parallel.h"
 
 namespace gemma3::test {
 
@@ -28,6 +30,18 @@ class IsaScope {
 
  private:
   Isa saved_;
+};
+
+// Restore the thread count / matmul precision when a test ends.
+struct ThreadsScope {
+  explicit ThreadsScope(int n) : saved(num_threads()) { set_num_threads(n); }
+  ~ThreadsScope() { set_num_threads(saved); }
+  int saved;
+};
+struct PrecisionScope {
+  explicit PrecisionScope(MatmulPrecision p) : saved(matmul_precision()) { set_matmul_precision(p); }
+  ~PrecisionScope() { set_matmul_precision(saved); }
+  MatmulPrecision saved;
 };
 
 inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0f,
