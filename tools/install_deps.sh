@@ -23,7 +23,7 @@ fi
 
 # Node packages of the reference tests (tokenizer JS port, OpenAI client, playwright-core driving the
 # system chromium for the chat page), pinned by lock files.
-for dir in tests/js tests/server tests/web tests/deploy; do
+for dir in tests/js tests/server tests/web tests/deploy tests/grammar/js; do
   if [[ -f "$dir/package.json" && ! -d "$dir/node_modules" ]]; then
     if [[ -f "$dir/package-lock.json" ]]; then (cd "$dir" && npm ci --silent --no-audit --no-fund)
     else (cd "$dir" && npm install --silent --no-audit --no-fund); fi
