@@ -99,6 +99,8 @@ Value f_abs(Interp&, const Value& v, CallArgs& a) {
 Value f_attr(Interp& in, const Value& v, CallArgs& a) {
   auto args = bind_args(a, {"name"}, "attr");
   if (!args[0] || !args[0]->is_string()) fail("attr filter needs an attribute name");
+  // Python attributes only: a dict's items are not attributes (unlike `d.key`).
+  if (v.is_dict() && !has_method(v, args[0]->str())) return Value::undefined("'dict object' has no attribute '" + std::string(args[0]->str()) + "'");
   return in.get_attr(v, args[0]->str());
 }
 
