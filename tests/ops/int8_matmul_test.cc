@@ -66,9 +66,11 @@ class Int8Matmul : public ::testing::TestWithParam<std::tuple<Isa, DType>> {
 
 TEST_P(Int8Matmul, BitIdenticalToTheStatedArithmetic) {
   uint32_t seed = 1;
-  for (size_t cols : {size_t{32}, size_t{640}, size_t{1056}}) {
+  // Shapes: one block and 33; one panel lane, a full panel, a partial second one; one x row, a
+  // full 8-row tile plus a remainder.
+  for (size_t cols : {size_t{32}, size_t{1056}}) {
     for (size_t rows : {size_t{1}, size_t{16}, size_t{37}}) {
-      for (size_t n_rows : {size_t{1}, size_t{3}, size_t{8}, size_t{13}}) {
+      for (size_t n_rows : {size_t{1}, size_t{11}}) {
         TestWeights w = random_weights(dtype(), rows, cols, seed++);
         auto x = random_floats(n_rows * cols, seed++, -3.0f, 3.0f);
         std::vector<float> y(n_rows * rows);
