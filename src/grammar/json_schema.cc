@@ -37,8 +37,19 @@ const std::set<std::string>& handled_keywords() {
   return kKeys;
 }
 
-bool trivially_true(const OJson& v) {
-  return (v.is_boolean() && v.get<bool>()) || (v.is_object() && v.empty()) || (v.is_array() && v.empty());
+bool true_schema(const OJson& v) { return (v.is_boolean() && v.get<bool>()) || (v.is_object() && v.empty()); }
+
+// Whether a refused keyword, with this value in this schema, changes nothing (so it can pass).
+bool refused_keyword_is_inert(const std::string& key, const OJson& value, const OJson& schema) {
+  if (key == "not") return value.is_boolean() && !value.get<bool>();   // not false: everything
+  if (key == "if") return !schema.contains("then") && !schema.contains("else");
+  if (key == "then" || key == "else") return !schema.contains("if");
+  if (key == "minContains" || key == "maxContains") return !schema.contains("contains");
+  if (key == "dependencies" || key == "dependentRequired" || key == "dependentSchemas") {
+    return value.is_object() && value.empty();
+  }
+  if (key == "propertyNames" || key == "unevaluatedProperties" || key == "unevaluatedItems") return true_schema(value);
+  return false;
 }
 
 std::string percent_decode(const std::string& s) {
@@ -76,7 +87,8 @@ bool is_annotation_keyword(const std::string& key) {
 
 bool has_validation_keywords(const OJson& schema, std::initializer_list<const char*> except) {
   if (!schema.is_object()) return schema.is_boolean() && !schema.get<bool>();
-  for (const auto& [key, value] : schema.items()) {
+  for (const auto& item : schema.items()) {
+    const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture one
     if (is_annotation_keyword(key)) continue;
     if (std::any_of(except.begin(), except.end(), [&](const char* e) { return key == e; })) continue;
     return true;
@@ -190,7 +202,7 @@ Result<uint32_t> SchemaLowering::lower(const OJson& schema, const std::string& p
   }
   if (!schema.is_object()) return error(ptr, "a schema must be an object or a boolean");
   for (const auto& [key, value] : schema.items()) {
-    if (refused_keywords().count(key) && !trivially_true(value)) {
+    if (refused_keywords().count(key) && !refused_keyword_is_inert(key, value, schema)) {
       return error(ptr, "keyword '" + key + "' is not supported");
     }
   }

@@ -207,10 +207,14 @@ TEST(JsonSchema, BooleanSchemasAndAnnotations) {
 }
 
 TEST(JsonSchema, RefusedKeywordsAreNamed) {
-  for (const char* kw : {"not", "if", "contains", "dependentRequired", "propertyNames", "unevaluatedProperties"}) {
+  for (const char* kw : {"not", "contains", "dependentRequired", "propertyNames", "unevaluatedProperties"}) {
     const std::string schema = std::string(R"({")") + kw + R"(":{"type":"string"}})";
     EXPECT_NE(compile_error(schema).find(std::string("'") + kw + "'"), std::string::npos) << kw;
   }
+  EXPECT_NE(compile_error(R"({"if":{"type":"string"},"then":{"minLength":2}})").find("'if'"), std::string::npos);
+  EXPECT_NE(compile_error(R"({"properties":{"a":{"not":{}}}})").find("'not'"), std::string::npos);
+  // Keywords that change nothing in their context pass: not false, if alone, empty dependencies.
+  expect_docs(R"({"type":"integer","not":false,"if":{"minimum":3},"dependencies":{},"propertyNames":true})", {"1"}, {"\"a\""});
 }
 
 TEST(JsonSchema, LimitsAreEnforced) {
