@@ -4,6 +4,7 @@
 #include <ctime>
 #include <functional>
 #include <map>
+#include <memory>
 
 #include "jinja/builtins.h"
 #include "jinja/pystr.h"
@@ -49,14 +50,14 @@ struct NamespaceObj final : Object {
   std::string repr() const override { return "<Namespace>"; }
 };
 
-struct Cycler final : Object {
+struct Cycler final : Object, std::enable_shared_from_this<Cycler> {
   std::vector<Value> items;
   mutable size_t pos = 0;
   std::string type_name() const override { return "Cycler"; }
   std::optional<Value> get_attr(std::string_view name) const override {
     if (name == "current") return items[pos];
     if (name == "next") {
-      auto self = this;
+      auto self = shared_from_this();   // the bound function keeps the cycler alive
       return function("next", [self](Interp&, CallArgs&) {
         Value v = self->items[self->pos];
         self->pos = (self->pos + 1) % self->items.size();
@@ -64,7 +65,7 @@ struct Cycler final : Object {
       });
     }
     if (name == "reset") {
-      auto self = this;
+      auto self = shared_from_this();
       return function("reset", [self](Interp&, CallArgs&) {
         self->pos = 0;
         return Value::none();
