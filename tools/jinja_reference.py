@@ -129,7 +129,10 @@ def compare(binary):
         if "text" in want and "text" in got and want["text"] == got["text"]:
             matched += 1
             stats[0] += 1
-        elif "error" in want and "error" in got:
+        elif "error" in want and "error" in got and (
+                not want["error"].startswith("TemplateError: ")
+                or got["error"] == "render error: " + want["error"][len("TemplateError: "):]):
+            # Both fail; a raise_exception() must also carry the template's message verbatim.
             both_failed += 1
             stats[0] += 1
         else:
@@ -144,6 +147,12 @@ def compare(binary):
             got = {"text from offset %d" % max(0, i - 80): b[max(0, i - 80):i + 200]}
         print(f"MISMATCH {t} x {name}:\n  python: {json.dumps(want, ensure_ascii=False)[:600]}\n"
               f"  ours:   {json.dumps(got, ensure_ascii=False)[:600]}")
+    kinds = {}
+    for _, _, want in expected:
+        if "error" in want:
+            k = want["error"].split(":", 1)[0]
+            kinds[k] = kinds.get(k, 0) + 1
+    print("Python's failures by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
     total = len(expected)
     print(f"{total} pairs ({len(templates)} templates x {len(conversations)} conversations): "
           f"{matched} identical renders, {both_failed} failing in both, {len(mismatches)} mismatches")
