@@ -54,6 +54,14 @@ class ConfigReader {
     *out = object_[key].get<bool>();
     return ok_status();
   }
+  // A string value; absent or null leaves `out` as it is. (json::value() would throw on a wrong type.)
+  Status optional_string(const char* key, std::string* out) {
+    if (!object_.contains(key) || object_[key].is_null()) return ok_status();
+    if (!object_[key].is_string())
+      return make_error(source_ + ": key '" + key + "' must be a string, got " + object_[key].dump());
+    *out = object_[key].get<std::string>();
+    return ok_status();
+  }
   // eos_token_id may be an int or a list of ints; the first is the model's own.
   Status optional_token_id(const char* key, int32_t* out) {
     if (!object_.contains(key) || object_[key].is_null()) return ok_status();
@@ -91,7 +99,8 @@ Result<ModelConfig> parse_model_config(const std::string& json_text, const std::
 
   ModelConfig config;
   config.weight_prefix = "model.";
-  std::string model_type = root.value("model_type", "");
+  std::string model_type;
+  G3_TRY(ConfigReader(root, source).optional_string("model_type", &model_type));
   const json* text = &root;
   if (model_type == "gemma3") {
     // The multimodal Gemma3ForConditionalGeneration config nests the decoder's config.
@@ -135,22 +144,21 @@ Result<ModelConfig> parse_model_config(const std::string& json_text, const std::
                       ") must be a multiple of num_key_value_heads (" + std::to_string(config.num_kv_heads) + ")");
   if (config.head_dim % 2 != 0) return make_error(source + ": head_dim must be even for RoPE");
 
-  std::string activation = text->value("hidden_activation", std::string("gelu_pytorch_tanh"));
-  if (text->contains("hidden_activation") && !(*text)["hidden_activation"].is_string())
-    return make_error(source + ": key 'hidden_activation' must be a string");
+  std::string activation = "gelu_pytorch_tanh";
+  G3_TRY(r.optional_string("hidden_activation", &activation));
   if (activation != "gelu_pytorch_tanh" && activation != "gelu_tanh")
     return make_error(source + ": hidden_activation '" + activation + "' is not supported (expected gelu_pytorch_tanh)");
 
   if (text->contains("rope_scaling") && !(*text)["rope_scaling"].is_null()) {
     const json& rs = (*text)["rope_scaling"];
     if (!rs.is_object()) return make_error(source + ": key 'rope_scaling' must be an object or null");
-    std::string type = rs.value("rope_type", rs.value("type", std::string("")));
+    ConfigReader rr(rs, source + " rope_scaling");
+    std::string type;  // rope_type, else the older key type
+    G3_TRY(rr.optional_string("type", &type));
+    G3_TRY(rr.optional_string("rope_type", &type));
     if (type != "linear" && type != "default")
       return make_error(source + ": rope_scaling type '" + type + "' is not supported (expected 'linear')");
-    if (type == "linear") {
-      ConfigReader rr(rs, source + " rope_scaling");
-      G3_TRY(rr.optional_double("factor", &config.rope_scaling_factor));
-    }
+    if (type == "linear") G3_TRY(rr.optional_double("factor", &config.rope_scaling_factor));
   }
 
   // layer_types (new configs) or sliding_window_pattern (older ones, default 6): every

@@ -172,6 +172,29 @@ TEST_F(CheckpointErrors, WrongModelTypeAndActivation) {
   EXPECT_NE(load_error().find("hidden_activation 'silu' is not supported"), std::string::npos);
 }
 
+// Found by fuzz/model_config_fuzz: a string key given another type threw from json::value().
+TEST_F(CheckpointErrors, StringKeysOfAnotherTypeAreErrors) {
+  const json text = config();
+  json c = text;
+  c["model_type"] = 5;
+  write_config(c);
+  EXPECT_NE(load_error().find("key 'model_type' must be a string, got 5"), std::string::npos) << load_error();
+  c = text;
+  c["hidden_activation"] = json::array();
+  write_config(c);
+  EXPECT_NE(load_error().find("key 'hidden_activation' must be a string, got []"), std::string::npos) << load_error();
+  c = text;
+  c["rope_scaling"] = {{"rope_type", nullptr}, {"type", 1.5}};
+  write_config(c);
+  EXPECT_NE(load_error().find("rope_scaling: key 'type' must be a string, got 1.5"), std::string::npos) << load_error();
+  c = text;
+  c["rope_scaling"] = {{"rope_type", "linear"}, {"type", "dynamic"}, {"factor", 8.0}};  // rope_type wins
+  write_config(c);
+  auto parsed = load_model_config(dir_);
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_DOUBLE_EQ(parsed->rope_scaling_factor, 8.0);
+}
+
 TEST_F(CheckpointErrors, OmittedKeysTakeHuggingFaceDefaults) {
   json c = config();
   for (const char* key : {"tie_word_embeddings", "rms_norm_eps", "rope_theta", "rope_local_base_freq",
