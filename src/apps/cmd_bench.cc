@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "apps/bench_cost.h"
+#include "apps/bench_spec.h"
 #include "apps/cli_support.h"
 #include "apps/command.h"
 #include "model/batch_sequences.h"
@@ -89,6 +90,9 @@ int run_bench(int argc, char** argv) {
       .option("repetitions", "r", "repetitions (the best is reported)", "1")
       .option("batch", "b", "sequences decoding together (each with its own -p prompt); > 1 also measures batch 1", "1")
       .option("chunk", "", "prompt tokens per forward pass", "512")
+      .option("spec", "", "ngram: instead, compare decode tok/s with speculative decoding off and on (same tokens)", "off")
+      .option("spec-prompt", "", "with --spec: the prompt text (default: -p random tokens)", "")
+      .option("temp", "", "with --spec: temperature (0 = greedy)", "0")
       .flag("no-probe", "skip measuring the machine's read bandwidth and FMA peak (~1 s)")
       .flag("json", "print one JSON object");
   if (auto s = args.parse(argc, argv); !s) return std::fprintf(stderr, "%s\n", s.error().c_str()), 1;
@@ -102,6 +106,22 @@ int run_bench(int argc, char** argv) {
     *out = *v;
   }
   if (batch > kMaxBatch) return std::fprintf(stderr, "bench: --batch must be at most %lld\n", kMaxBatch), 1;
+  const auto spec = parse_spec_mode(args.get("spec"));
+  if (!spec) return std::fprintf(stderr, "bench: --spec expects ngram or off\n"), 1;
+  if (*spec == SpecMode::kNgram) {
+    auto temp = args.get_double("temp");
+    if (!temp || *temp < 0 || *temp > 2) return std::fprintf(stderr, "bench: --temp expects a number in [0, 2]\n"), 1;
+    auto spec_ckpt = load_checkpoint(args, /*want_tokenizer=*/true);
+    if (!spec_ckpt) return std::fprintf(stderr, "bench: %s\n", spec_ckpt.error().c_str()), 1;
+    SpecBenchOptions so;
+    so.n_prompt = n_prompt;
+    so.n_gen = std::max<long long>(n_gen, 1);
+    so.reps = reps;
+    so.temperature = static_cast<float>(*temp);
+    so.prompt_text = args.get("spec-prompt");
+    so.json = args.is_set("json");
+    return run_spec_bench(*spec_ckpt, so);
+  }
   if (batch > 1 && n_gen < 1) return std::fprintf(stderr, "bench: --batch > 1 measures decode: needs -n >= 1\n"), 1;
   auto ckpt = load_checkpoint(args, /*want_tokenizer=*/false);
   if (!ckpt) return std::fprintf(stderr, "bench: %s\n", ckpt.error().c_str()), 1;

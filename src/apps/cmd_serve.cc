@@ -74,6 +74,9 @@ Result<std::unique_ptr<ServingStack>> load_stack(const Args& args) {
   options.max_running = budget.max_running;
   options.max_waiting = static_cast<int32_t>(*waiting);
   options.log_requests = false;   // the HTTP layer logs one line per request
+  const auto spec = parse_spec_mode(args.get("spec"));
+  if (!spec) return make_error("--spec expects ngram or off");
+  options.spec = *spec;
   stack->engine = std::make_unique<Engine>(std::make_unique<ForwardRunner>(model, geometry),
                                            *stack->checkpoint.tokenizer, options);
   stack->engine->start();
@@ -107,6 +110,7 @@ int run(int argc, char** argv) {
       .option("max-batch-tokens", "", "tokens per engine step (decode first, then prefill chunks)", "512")
       .option("max-waiting", "", "queued requests before 429", "256")
       .option("max-running", "", "sequences decoded together", "64")
+      .option("spec", "", "speculative decoding: ngram (prompt-lookup drafts; same output) or off", "ngram")
       .option("http-threads", "", "HTTP worker threads (each open stream holds one)", "128")
       .option("model-name", "", "the model id clients send (default: the checkpoint folder's name)", "")
       .option("replica-name", "", "sent as the X-Gemma3-Replica response header (for load balancers)", "")

@@ -25,7 +25,8 @@ void add_sampling_options(Args& args) {
       .option("frequency-penalty", "", "frequency penalty, OpenAI semantics", "0")
       .option("logit-bias", "", "JSON object {\"token_id\": bias, ...}")
       .option("seed", "", "random seed (sampling is reproducible for a seed)", "0")
-      .option("stop", "", "stop string (may be a JSON array of strings)");
+      .option("stop", "", "stop string (may be a JSON array of strings)")
+      .option("spec", "", "speculative decoding: ngram (prompt-lookup drafts; same output) or off", "ngram");
 }
 
 Result<GenerationSettings> read_generation_settings(const Args& args, const LoadedCheckpoint& ckpt) {
@@ -82,6 +83,9 @@ Result<GenerationSettings> read_generation_settings(const Args& args, const Load
       s.stop_strings.push_back(stop);
     }
   }
+  auto spec = parse_spec_mode(args.get("spec"));
+  if (!spec) return make_error("--spec expects ngram or off");
+  s.spec = *spec;
   G3_TRY(validate_sampling_params(s.sampling, ckpt.model->config.vocab_size));
   return s;
 }
@@ -91,8 +95,12 @@ GenerationStats generate_tokens(const LoadedCheckpoint& ckpt, SequenceRunner& ru
   GenerationStats stats;
   stats.prompt_tokens = static_cast<int32_t>(prompt.size());
   const size_t vocab = ckpt.model->config.vocab_size;
-  std::vector<float> logits(vocab);
+  const NgramOptions ngram;
+  DraftController drafter(settings.spec == SpecMode::kNgram ? ngram.max_draft : 0);
+  std::vector<float> logits(vocab * static_cast<size_t>(ngram.max_draft + 1));  // (rows, vocab)
   std::vector<int32_t> history(prompt.begin(), prompt.end());  // what the penalties see as "prompt"
+  std::vector<int32_t> context(prompt.begin(), prompt.end());  // prompt + generated: what drafts copy
+  std::vector<int32_t> fed, draft;
 
   auto t0 = std::chrono::steady_clock::now();
   runner.feed(prompt, logits.data());
@@ -101,27 +109,57 @@ GenerationStats generate_tokens(const LoadedCheckpoint& ckpt, SequenceRunner& ru
   Sampler sampler(settings.sampling, settings.seed);
   StreamingDecoder decoder(*ckpt.tokenizer);
   StopStringMatcher stops(settings.stop_strings);
-  const auto& eos = ckpt.generation.eos_token_ids;
+  const std::vector<int32_t> no_eos;
+  const auto& eos = settings.ignore_eos ? no_eos : ckpt.generation.eos_token_ids;
   auto t1 = std::chrono::steady_clock::now();
   stats.finish_reason = "length";
   bool stopped_by_string = false;
-  while (stats.generated_tokens < settings.max_new_tokens) {
-    int32_t token = sampler.sample(logits, history, stats.generated_ids);
-    if (std::find(eos.begin(), eos.end(), token) != eos.end()) {
-      stats.finish_reason = "stop";
-      break;
+  int32_t n_rows = 1;            // logits rows of the last pass: the pending token's, then each drafted one's
+  int32_t base = runner.position() - 1;  // position of the token whose logits are row 0
+  for (bool done = stats.generated_tokens >= settings.max_new_tokens; !done;) {
+    int32_t accepted = 0, token = -1;
+    for (int32_t i = 0; i < n_rows; ++i) {
+      token = sampler.sample(std::span<float>(logits.data() + static_cast<size_t>(i) * vocab, vocab), history,
+                             stats.generated_ids);
+      if (std::find(eos.begin(), eos.end(), token) != eos.end()) {
+        stats.finish_reason = "stop";
+        done = true;
+        break;
+      }
+      stats.generated_ids.push_back(token);
+      context.push_back(token);
+      ++stats.generated_tokens;
+      auto out = stops.push(decoder.push(token));
+      if (!out.text.empty()) on_text(out.text);
+      if (out.stopped) {
+        stats.finish_reason = "stop";
+        stopped_by_string = true;
+        done = true;
+        break;
+      }
+      if (stats.generated_tokens == settings.max_new_tokens) done = true;
+      if (done || i + 1 == n_rows || token != draft[static_cast<size_t>(i)]) break;
+      ++accepted;  // the draft's token: its KV is already in the runner
     }
-    stats.generated_ids.push_back(token);
-    ++stats.generated_tokens;
-    auto out = stops.push(decoder.push(token));
-    if (!out.text.empty()) on_text(out.text);
-    if (out.stopped) {
-      stats.finish_reason = "stop";
-      stopped_by_string = true;
-      break;
+    if (n_rows > 1) {
+      drafter.record(n_rows - 1, accepted);
+      stats.drafted_tokens += n_rows - 1;
+      stats.accepted_tokens += accepted;
     }
-    if (stats.generated_tokens == settings.max_new_tokens || runner.position() + 1 > runner.capacity()) break;
-    runner.feed(std::span<const int32_t>(&token, 1), logits.data());
+    // Keep the KV of the pending token and the accepted draft; the rest is written again.
+    runner.rewind(base + 1 + accepted);
+    if (done || runner.position() + 1 > runner.capacity()) break;
+    // Next pass: the token just sampled, plus a draft that fits the token and context limits.
+    const int32_t room = std::min(settings.max_new_tokens - stats.generated_tokens, runner.capacity() - runner.position()) - 1;
+    const int32_t want = std::min(room, drafter.length_for_step());
+    draft.clear();
+    if (want > 0) propose_ngram_draft(context, want, ngram, &draft);
+    fed.assign(1, token);
+    fed.insert(fed.end(), draft.begin(), draft.end());
+    base = runner.position();
+    runner.feed(fed, logits.data(), /*all_logits=*/!draft.empty());
+    n_rows = static_cast<int32_t>(fed.size());
+    ++stats.forward_passes;
   }
   if (!stopped_by_string) {  // release text held back by the decoder or a partial stop match
     auto out = stops.push(decoder.finish());

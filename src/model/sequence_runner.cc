@@ -60,4 +60,9 @@ void SequenceRunner::feed(std::span<const int32_t> tokens, float* logits, bool a
   }
 }
 
+void SequenceRunner::rewind(int32_t position) {
+  G3_CHECK(position >= 0 && position <= position_);
+  position_ = position;
+}
+
 }  // namespace gemma3

@@ -22,6 +22,9 @@ class SequenceRunner {
   void feed(std::span<const int32_t> tokens, float* logits, bool all_logits = false);
 
   void reset() { position_ = 0; }
+  // Moves the end back to `position` (<= position()): positions from there on are written again by
+  // the next feed. Speculative decoding drops its rejected draft tokens this way.
+  void rewind(int32_t position);
   int32_t position() const { return position_; }
   int32_t capacity() const { return capacity_; }
   size_t kv_bytes() const { return cache_.bytes(); }
