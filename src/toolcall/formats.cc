@@ -85,13 +85,22 @@ class JsonFormat final : public ToolFormat {
   }
 };
 
+}  // namespace
+
+std::shared_ptr<const ToolFormat> functiongemma_format(const std::array<int32_t, 7>& marker_ids) {
+  return std::make_shared<FunctionGemmaFormat>(marker_ids);
+}
+std::shared_ptr<const ToolFormat> json_format() { return std::make_shared<JsonFormat>(); }
+
+namespace {
+
 std::shared_ptr<const ToolFormat> functiongemma_for(const Tokenizer& tokenizer) {
   std::array<int32_t, 7> ids;
   for (size_t i = 0; i < ids.size(); ++i) {
     auto id = tokenizer.find_token(kFgMarkers[i]);
     ids[i] = id && tokenizer.is_special(*id) ? *id : -1;
   }
-  return std::make_shared<FunctionGemmaFormat>(ids);
+  return functiongemma_format(ids);
 }
 
 }  // namespace
@@ -101,10 +110,10 @@ std::vector<std::string> tool_format_names() { return {"functiongemma", "json"};
 Result<std::shared_ptr<const ToolFormat>> choose_tool_format(const std::string& template_source,
                                                              const Tokenizer& tokenizer, const std::string& forced) {
   if (forced == "functiongemma") return functiongemma_for(tokenizer);
-  if (forced == "json") return std::shared_ptr<const ToolFormat>(std::make_shared<JsonFormat>());
+  if (forced == "json") return json_format();
   if (!forced.empty()) return make_error("unknown tool format '" + forced + "' (expected functiongemma or json)");
   if (template_source.find(kFgStartCall) != std::string::npos) return functiongemma_for(tokenizer);
-  return std::shared_ptr<const ToolFormat>(std::make_shared<JsonFormat>());
+  return json_format();
 }
 
 }  // namespace gemma3::toolcall

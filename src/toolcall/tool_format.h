@@ -15,6 +15,7 @@
 // belongs to one request.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -89,6 +90,11 @@ class ToolFormat {
   // A parser for one request's output. With tool_choice none it passes all text through as content.
   virtual std::unique_ptr<ToolCallParser> make_parser(const ToolRequest& request) const = 0;
 };
+
+// The functiongemma format with its seven markers' token ids (fg_syntax.h's kFgMarkers order; -1: the
+// marker is text) and the json format, as choose_tool_format makes them.
+std::shared_ptr<const ToolFormat> functiongemma_format(const std::array<int32_t, 7>& marker_ids);
+std::shared_ptr<const ToolFormat> json_format();
 
 // The names choose_tool_format accepts as `forced`.
 std::vector<std::string> tool_format_names();
