@@ -185,7 +185,8 @@ bool Matcher::accept(int32_t token) {
   if (s.ended) return false;
   const TokenTable& table = *s.g->tokens;
   if (token < 0 || token >= table.vocab_size()) return false;
-  Snapshot snap{s.threads, s.chart.size(), s.ended, s.complete, s.must_end};
+  const uint32_t chart_size = s.chart.size();
+  const auto snapshot = [&] { return Snapshot{s.threads, chart_size, s.ended, s.complete, s.must_end}; };
   std::vector<Thread> next;
   // A token the grammar names as a Symbol::token: taken at a lexeme boundary.
   for (const Thread& th : s.threads) {
@@ -208,15 +209,15 @@ bool Matcher::accept(int32_t token) {
   }
   if (next.empty()) {
     if (s.complete && std::find(s.end_ids.begin(), s.end_ids.end(), token) != s.end_ids.end()) {
-      s.history.push_back(std::move(snap));
+      s.history.push_back(snapshot());
       s.ended = true;
       s.must_end = false;
       return true;
     }
-    s.truncate(snap.chart_size);
+    s.truncate(chart_size);
     return false;
   }
-  s.history.push_back(std::move(snap));
+  s.history.push_back(snapshot());
   s.threads = std::move(next);
   s.refresh();
   return true;
