@@ -90,9 +90,11 @@ def context_for(conversation):
     return ctx
 
 
-def python_render(env, source, ctx):
+def python_render(env, source, ctx, compiled=None):
     try:
-        return {"text": env.from_string(source).render(**ctx)}
+        if compiled is None:
+            compiled = env.from_string(source)
+        return {"text": compiled.render(**ctx)}
     except Exception as e:  # TemplateError, UndefinedError, TypeError, SecurityError, syntax errors
         return {"error": f"{type(e).__name__}: {e}"}
 
@@ -108,10 +110,14 @@ def compare(binary):
         path = os.path.join(tdir, t)
         with open(path, encoding="utf-8") as f:
             source = f.read()
+        try:
+            compiled = env.from_string(source)   # compiled once per template, as a server would
+        except Exception:
+            compiled = None                      # python_render reports the syntax error per pair
         for conv in conversations:
             ctx = context_for(conv)
             jobs.append({"template": path, "context": ctx})
-            expected.append((t, conv["name"], python_render(env, source, ctx)))
+            expected.append((t, conv["name"], python_render(env, source, ctx, compiled)))
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
         json.dump(jobs, f, ensure_ascii=False)
         jobs_path = f.name

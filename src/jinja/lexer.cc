@@ -118,10 +118,20 @@ class Lexer {
     tokens_.push_back(std::move(t));
   }
 
-  void set_pos(Token& t, size_t pos) const {
-    auto [l, c] = line_col(pos);
-    t.line = l;
-    t.col = c;
+  // Tokens come in increasing position order, so the column is counted on from the previous
+  // token's when both are on the same line: O(template size) in all, even for one huge line.
+  void set_pos(Token& t, size_t pos) {
+    auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), pos);
+    int line = static_cast<int>(it - line_starts_.begin());
+    if (line != cache_line_ || pos < cache_pos_) {
+      cache_line_ = line;
+      cache_pos_ = line_starts_[line - 1];
+      cache_col_ = 1;
+    }
+    cache_col_ += static_cast<int>(py::length(std::string_view(src_).substr(cache_pos_, pos - cache_pos_)));
+    cache_pos_ = pos;
+    t.line = line;
+    t.col = cache_col_;
   }
 
   // After `+#}`, `-#}\s*` or `#}\n?` (trim_blocks). Returns the position after the end.
@@ -345,6 +355,9 @@ class Lexer {
 
   std::string src_;
   std::vector<size_t> line_starts_;
+  int cache_line_ = 0;     // set_pos's memory: the last position it resolved
+  size_t cache_pos_ = 0;
+  int cache_col_ = 1;
   std::vector<Token> tokens_;
 };
 

@@ -36,9 +36,15 @@ Value repeat(Interp& in, const Value& seq, int64_t n) {
   if (n < 0) n = 0;
   if (seq.is_string()) {
     const Text& t = seq.text();
-    if (n > 0 && t.s.size() > 0) in.check_string_size(t.s.size() * static_cast<size_t>(std::min<int64_t>(n, INT32_MAX)));
+    if (n == 0 || t.s.empty()) return Value::string("");
+    in.check_string_size(t.s.size() * static_cast<size_t>(std::min<int64_t>(n, INT32_MAX)));
     Text out;
-    for (int64_t i = 0; i < n && !t.s.empty(); ++i) out.append(t);
+    out.s.reserve(t.s.size() * static_cast<size_t>(n));
+    if (!t.any_untrusted()) {
+      for (int64_t i = 0; i < n; ++i) out.s += t.s;
+    } else {
+      for (int64_t i = 0; i < n; ++i) out.append(t);
+    }
     return Value::string(std::move(out));
   }
   const auto& items = seq.items();

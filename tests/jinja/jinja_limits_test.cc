@@ -31,8 +31,12 @@ TEST(JinjaLimits, InfiniteRecursion) {
 TEST(JinjaLimits, HugeLoops) {
   // As the sandbox: range() refuses more than 100,000 items.
   expect_limit("{% for i in range(10**9) %}{% endfor %}", "Range too big", {}, RenderFailure::Kind::kTemplate);
+  // A tighter iteration bound and a loose time bound keep this deterministic under sanitizers.
+  Limits iterations;
+  iterations.max_loop_iterations = 100'000;
+  iterations.max_time_ms = 600'000;
   expect_limit("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
-               "max_loop_iterations exceeded");
+               "max_loop_iterations exceeded (more than 100000 loop iterations)", iterations);
   Limits slow;
   slow.max_loop_iterations = int64_t{1} << 40;
   slow.max_time_ms = 100;
@@ -44,7 +48,10 @@ TEST(JinjaLimits, HugeStringsListsAndOutput) {
   expect_limit("{{ 'a' * 10**12 }}", "max_output_bytes exceeded");
   expect_limit("{{ ('a' * 10**6) * 10**6 }}", "max_output_bytes exceeded");
   expect_limit("{{ [1] * 10**9 }}", "max_items exceeded");
-  expect_limit("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", "max_output_bytes exceeded");
+  Limits one_mib;   // a smaller bound (and no clock) keeps this fast and deterministic under sanitizers
+  one_mib.max_output_bytes = 1 << 20;
+  one_mib.max_time_ms = 600'000;
+  expect_limit("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", "max_output_bytes exceeded", one_mib);
   expect_limit("{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
                "max_output_bytes exceeded");
   expect_limit("{{ 'x'|center(10**12) }}", "max_output_bytes exceeded");
