@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libsimdjson-dev libcpp-httplib-dev libcurl4-openssl-dev libssl-dev libopenblas0-pthread
+packages=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libsimdjson-dev libcpp-httplib-dev libboost-dev libcurl4-openssl-dev libssl-dev libopenblas0-pthread
           libgtest-dev libgmock-dev libbenchmark-dev python3 python3-numpy python3-jinja2 ca-certificates
           chromium nginx libnginx-mod-http-js clang libclang-rt-14-dev llvm-14)
 command -v node >/dev/null || packages+=(nodejs)

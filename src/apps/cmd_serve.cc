@@ -20,6 +20,7 @@
 #include "engine/forward_runner.h"
 #include "server/engine_backend.h"
 #include "server/http_server.h"
+#include "server/http_transport.h"
 #include "server/response_builder.h"
 #include "util/args.h"
 
@@ -111,7 +112,14 @@ int run(int argc, char** argv) {
       .option("max-waiting", "", "queued requests before 429", "256")
       .option("max-running", "", "sequences decoded together", "64")
       .option("spec", "", "speculative decoding: ngram (prompt-lookup drafts; same output) or off", "ngram")
-      .option("http-threads", "", "HTTP worker threads (each open stream holds one)", "128")
+      .option("io-threads", "", "threads doing all socket I/O (0: min(4, cores))", "0")
+      .option("http-workers", "", "threads parsing requests, rendering templates, tokenizing (0: min(4, cores))", "0")
+      .option("max-connections", "", "open connections at most (beyond: 503 and close)", "10000")
+      .option("header-timeout", "", "seconds a client has to send a request's headers", "10")
+      .option("body-timeout", "", "seconds a client has to send a request's body", "30")
+      .option("keep-alive-timeout", "", "seconds an idle connection stays open between requests", "5")
+      .option("write-timeout", "", "seconds a client may stop reading before it is dropped", "30")
+      .option("shutdown-timeout", "", "on SIGTERM/SIGINT, seconds requests in flight get to finish", "30")
       .option("model-name", "", "the model id clients send (default: the checkpoint folder's name)", "")
       .option("replica-name", "", "sent as the X-Gemma3-Replica response header (for load balancers)", "")
       .flag("quiet", "no per-request log lines");
@@ -138,8 +146,16 @@ int run(int argc, char** argv) {
   }
   auto port = int_option(args, "port", 0, 65535);
   auto body = int_option(args, "max-body-bytes", 1024, 1ll << 32);
-  auto threads = int_option(args, "http-threads", 4, 4096);
-  for (const auto* r : {&port, &body, &threads}) {
+  auto io_threads = int_option(args, "io-threads", 0, 256);
+  auto workers = int_option(args, "http-workers", 0, 256);
+  auto max_connections = int_option(args, "max-connections", 1, 1 << 20);
+  auto header_timeout = int_option(args, "header-timeout", 1, 3600);
+  auto body_timeout = int_option(args, "body-timeout", 1, 3600);
+  auto keep_alive_timeout = int_option(args, "keep-alive-timeout", 1, 3600);
+  auto write_timeout = int_option(args, "write-timeout", 1, 3600);
+  auto shutdown_timeout = int_option(args, "shutdown-timeout", 0, 3600);
+  for (const auto* r : {&port, &body, &io_threads, &workers, &max_connections, &header_timeout, &body_timeout,
+                        &keep_alive_timeout, &write_timeout, &shutdown_timeout}) {
     if (!r->ok()) {
       std::fprintf(stderr, "gemma3 serve: %s\n", r->error().c_str());
       return 2;
@@ -147,7 +163,19 @@ int run(int argc, char** argv) {
   }
   options.port = static_cast<int>(*port);
   options.max_body_bytes = static_cast<size_t>(*body);
-  options.http_threads = static_cast<int>(*threads);
+  options.io_threads = static_cast<int>(*io_threads);
+  options.worker_threads = static_cast<int>(*workers);
+  options.max_connections = static_cast<size_t>(*max_connections);
+  options.header_timeout = std::chrono::seconds(*header_timeout);
+  options.body_timeout = std::chrono::seconds(*body_timeout);
+  options.keep_alive_timeout = std::chrono::seconds(*keep_alive_timeout);
+  options.write_timeout = std::chrono::seconds(*write_timeout);
+  // Every connection holds a file descriptor: allow as many as the system lets this process have.
+  const size_t fd_limit = raise_open_file_limit();
+  if (fd_limit > 0 && fd_limit < options.max_connections + 64) {
+    std::fprintf(stderr, "serve: warning: the open-file limit is %zu, below --max-connections %zu\n", fd_limit,
+                 options.max_connections);
+  }
 
   // Signals go to sigwait() below only: block them before any thread starts, so every thread
   // inherits the mask.
@@ -183,7 +211,10 @@ int run(int argc, char** argv) {
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   if (!load_failed) std::fprintf(stderr, "serve: signal %d, shutting down\n", signal_number);
-  server.stop();   // ends open streams; no handler touches the backend after this
+  // Graceful: stop accepting, let requests in flight finish, end the rest at the deadline. No
+  // handler touches the backend after this.
+  const bool drained = server.shutdown(std::chrono::seconds(*shutdown_timeout));
+  if (!load_failed && !drained) std::fprintf(stderr, "serve: shutdown deadline passed; ended the requests left\n");
   loader.join();
   stack.reset();
   return load_failed ? 1 : 0;

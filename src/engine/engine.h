@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,6 +94,9 @@ class RequestHandle {
   bool next(OutputDelta* out, std::chrono::milliseconds timeout, bool* timed_out);
   void cancel();   // idempotent; the engine frees the sequence at its next step
   const std::string& request_id() const;
+  // Event-driven readers: `fn` runs on the engine thread whenever next() may have something new
+  // (RequestChannel::set_notify); nullptr removes it. Removed at destruction.
+  void set_notify(std::function<void()> fn);
 
  private:
   std::shared_ptr<detail::RequestChannel> channel_;

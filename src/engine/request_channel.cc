@@ -24,6 +24,7 @@ void RequestChannel::push(OutputDelta delta) {
     }
   }
   cv_.notify_all();
+  notify();
 }
 
 void RequestChannel::close() {
@@ -32,6 +33,17 @@ void RequestChannel::close() {
     closed_ = true;
   }
   cv_.notify_all();
+  notify();
+}
+
+void RequestChannel::set_notify(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(notify_mu_);
+  notify_ = std::move(fn);
+}
+
+void RequestChannel::notify() {
+  std::lock_guard<std::mutex> lock(notify_mu_);
+  if (notify_) notify_();
 }
 
 bool RequestChannel::next(OutputDelta* out, std::chrono::milliseconds timeout, bool* timed_out) {
@@ -47,12 +59,16 @@ bool RequestChannel::next(OutputDelta* out, std::chrono::milliseconds timeout, b
 }  // namespace detail
 
 RequestHandle::RequestHandle(std::shared_ptr<detail::RequestChannel> channel) : channel_(std::move(channel)) {}
-RequestHandle::~RequestHandle() { channel_->cancel(); }
+RequestHandle::~RequestHandle() {
+  channel_->set_notify(nullptr);
+  channel_->cancel();
+}
 
 bool RequestHandle::next(OutputDelta* out, std::chrono::milliseconds timeout, bool* timed_out) {
   return channel_->next(out, timeout, timed_out);
 }
 void RequestHandle::cancel() { channel_->cancel(); }
+void RequestHandle::set_notify(std::function<void()> fn) { channel_->set_notify(std::move(fn)); }
 const std::string& RequestHandle::request_id() const { return channel_->request_id(); }
 
 }  // namespace gemma3

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -29,14 +30,23 @@ class RequestChannel {
   bool next(OutputDelta* out, std::chrono::milliseconds timeout, bool* timed_out);
   void cancel() { cancelled_.store(true, std::memory_order_release); }
   const std::string& request_id() const { return request_id_; }
+  // `fn` runs after every push() and at close(), on the engine thread, outside the channel's lock,
+  // so an event-driven reader learns there is something to take without a thread blocked in
+  // next(). It must be quick and must not call into the channel. nullptr removes it; once
+  // set_notify returns, the previous callback is not running and never runs again.
+  void set_notify(std::function<void()> fn);
 
  private:
+  void notify();
+
   const std::string request_id_;
   std::atomic<bool> cancelled_{false};
   std::mutex mu_;
   std::condition_variable cv_;
   std::optional<OutputDelta> pending_;  // guarded by mu_
   bool closed_ = false;                 // guarded by mu_: no more pushes will come
+  std::mutex notify_mu_;                // held while notify_ runs, so removal waits for a running call
+  std::function<void()> notify_;        // guarded by notify_mu_
 };
 
 }  // namespace gemma3::detail

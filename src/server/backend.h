@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -36,6 +37,11 @@ class TokenStream {
   virtual ~TokenStream() = default;
   virtual bool next(OutputDelta* out, std::chrono::milliseconds timeout, bool* timed_out) = 0;
   virtual void cancel() = 0;
+  // Event-driven readers: asks the stream to call `notify` (from any thread; it must be quick and
+  // must not call into the stream) whenever next() may have something new, a delta or the end.
+  // Returns false when the stream cannot; the reader then polls next() with a zero timeout.
+  // nullptr removes it; after that returns, the old callback never runs again.
+  virtual bool set_notify(std::function<void()> notify) { return false; }
 };
 
 class ServingBackend {

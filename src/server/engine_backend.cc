@@ -11,11 +11,18 @@ namespace {
 class HandleStream final : public TokenStream {
  public:
   explicit HandleStream(std::shared_ptr<RequestHandle> handle) : handle_(std::move(handle)) {}
-  ~HandleStream() override { handle_->cancel(); }
+  ~HandleStream() override {
+    handle_->set_notify(nullptr);
+    handle_->cancel();
+  }
   bool next(OutputDelta* out, std::chrono::milliseconds timeout, bool* timed_out) override {
     return handle_->next(out, timeout, timed_out);
   }
   void cancel() override { handle_->cancel(); }
+  bool set_notify(std::function<void()> notify) override {
+    handle_->set_notify(std::move(notify));
+    return true;
+  }
 
  private:
   std::shared_ptr<RequestHandle> handle_;

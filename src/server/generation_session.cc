@@ -24,6 +24,8 @@ GenerationSession::GenerationSession(SessionOptions options, std::vector<std::un
 
 GenerationSession::~GenerationSession() { cancel(); }
 
+ApiError GenerationSession::ended_early_error() { return stream_ended_early(); }
+
 void GenerationSession::cancel() {
   for (Choice& c : choices_) {
     if (!c.finished && c.stream) c.stream->cancel();
@@ -102,6 +104,50 @@ ApiResult<nlohmann::json> GenerationSession::collect() {
     }
   }
   complete_ = true;
+  return build_response();
+}
+
+std::optional<ApiResult<nlohmann::json>> GenerationSession::try_collect() {
+  for (size_t i = 0; i < choices_.size(); ++i) {
+    Choice& c = choices_[i];
+    while (!c.finished) {
+      OutputDelta delta;
+      bool timed_out = false;
+      if (c.stream->next(&delta, std::chrono::milliseconds(0), &timed_out)) {
+        apply(static_cast<int32_t>(i), delta, nullptr);
+      } else if (timed_out) {
+        break;
+      } else {
+        cancel();
+        return ApiResult<nlohmann::json>(stream_ended_early());
+      }
+    }
+  }
+  for (const Choice& c : choices_) {
+    if (!c.finished) return std::nullopt;
+  }
+  complete_ = true;
+  return ApiResult<nlohmann::json>(build_response());
+}
+
+bool GenerationSession::set_notify(const std::function<void()>& notify) {
+  bool all = true;
+  for (Choice& c : choices_) {
+    if (c.stream && !c.stream->set_notify(notify)) all = false;
+  }
+  return all;
+}
+
+std::string GenerationSession::abort_stream() {
+  if (ended_) return "";
+  cancel();
+  ended_ = true;
+  std::string out = failure_event();
+  out += kSseDone;
+  return out;
+}
+
+nlohmann::json GenerationSession::build_response() {
   std::vector<ChoiceOutput> outputs(choices_.size());
   for (size_t i = 0; i < choices_.size(); ++i) {
     outputs[i].index = static_cast<int32_t>(i);

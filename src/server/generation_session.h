@@ -3,12 +3,13 @@
 // SSE byte stream, chunk by chunk (pump). No HTTP here, so the streaming protocol is unit-tested
 // with scripted streams.
 //
-// Not thread-safe: one HTTP thread drives a session. Destroying it cancels unfinished choices, so
+// Not thread-safe: one HTTP thread (or one strand) drives a session. Destroying it cancels unfinished choices, so
 // a vanished client frees its sequences in the engine at the next step.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,11 +44,24 @@ class GenerationSession {
   // without a finish reason (engine shutting down) is a 503.
   ApiResult<nlohmann::json> collect();
 
+  // stream: false, without blocking: takes what the choices have ready; the response (or the
+  // error) once every choice finished, else nullopt (call again when notified).
+  std::optional<ApiResult<nlohmann::json>> try_collect();
+
   // stream: true. Appends the next SSE bytes to *out, waiting up to `wait` for engine output (may
-  // append nothing). Returns false once the stream is complete and "data: [DONE]" was appended.
+  // append nothing; a zero wait never blocks). Returns false once the stream is complete and
+  // "data: [DONE]" was appended.
   bool pump(std::string* out, std::chrono::milliseconds wait);
+  // Ends a stream early (server shutdown): the error event and "data: [DONE]"; cancels the rest.
+  std::string abort_stream();
+
+  // Asks every choice's stream to call `notify` when it has something new (TokenStream::
+  // set_notify). False when some cannot: the caller then polls. nullptr removes the callbacks.
+  bool set_notify(const std::function<void()>& notify);
 
   void cancel();   // cancels every unfinished choice; idempotent
+  // 503 "shutting_down": a stream ended without a finish reason, or the server's drain deadline.
+  static ApiError ended_early_error();
 
   // For the request log line.
   Usage usage() const;
@@ -71,6 +85,7 @@ class GenerationSession {
   void apply(int32_t index, OutputDelta& delta, std::string* out);
   void note_first_token(const OutputDelta& delta);
   std::string failure_event() const;
+  nlohmann::json build_response();
 
   SessionOptions options_;
   std::vector<Choice> choices_;

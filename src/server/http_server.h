@@ -1,22 +1,22 @@
-// HttpServer: the OpenAI-compatible HTTP front end on cpp-httplib. It only maps requests to
-// GenerationSessions and sessions to responses:
-//   route -> auth -> parse + validate (request_parser) -> template / tokenize (backend)
-//   -> expand to one GenerationRequest per choice -> backend.submit -> GenerationSession
-//   -> JSON body, or SSE chunks pulled by httplib's chunked content provider.
-// Every failure is an ApiError, written by one function (write_error in the .cc).
-//
-// Routes: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /v1/models/{id},
-// GET /health (503 until set_backend), GET /metrics. Known paths answer 405 to other methods.
-//
-// Threads: httplib's pool (`http_threads`) serves connections; a streaming request holds its
-// thread for the whole stream, so size the pool above the expected concurrent streams.
+// HttpServer: the OpenAI-compatible HTTP front end. It wires three parts together:
+//   HttpTransport (http_transport.h): connections, HTTP/1.1, deadlines and limits, on a few I/O
+//     threads (Boost.Asio + Beast), so idle and slow clients cost memory, not threads;
+//   Router (router.h): (method, path) -> handler; API families add their routes in their own files
+//     (openai_routes.h today) before start();
+//   ApiContext (api_context.h): auth, the backend, metrics, request logs, and THE place where an
+//     ApiError becomes an HTTP response.
+// The core routes live here: GET /health (503 while loading or draining), GET /metrics, and the
+// chat page (web/, with ETag revalidation). Transport errors (malformed HTTP, 404, 405, 413, 431,
+// too many connections) get the OpenAI error body too.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
 
 #include "server/backend.h"
+#include "server/router.h"
 #include "util/result.h"
 
 namespace gemma3 {
@@ -26,7 +26,13 @@ struct ServerOptions {
   int port = 8080;                              // 0: any free port (see HttpServer::port)
   std::string api_key;                          // empty: no authentication
   size_t max_body_bytes = 8u << 20;             // larger bodies get 413
-  int http_threads = 128;
+  int io_threads = 0;                           // 0: min(4, cores): every socket read and write
+  int worker_threads = 0;                       // 0: min(4, cores): request parsing, templates, tokenizing
+  size_t max_connections = 10000;               // beyond: 503 and close
+  std::chrono::milliseconds header_timeout{10000};      // a request's headers, from its first byte
+  std::chrono::milliseconds body_timeout{30000};        // its body, after the headers
+  std::chrono::milliseconds keep_alive_timeout{5000};   // idle between requests (above undici's 4 s)
+  std::chrono::milliseconds write_timeout{30000};       // a client that stops reading for this long is dropped
   int32_t default_max_tokens = 4096;            // chat without max_tokens: min(remaining context, this)
   std::string system_fingerprint = "fp_gemma3";
   bool log_requests = true;                     // one stderr line per request
@@ -40,12 +46,22 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts serving on a background thread; returns once the socket listens, so
-  // /health answers (503) while the model is still loading. Error names host:port.
+  // The route table, for API families to add theirs before start() (the OpenAI routes and the
+  // core routes are already there).
+  Router& router();
+
+  // Binds and starts serving on background threads; returns once the socket listens, so /health
+  // answers (503) while the model is still loading. Error names host:port.
   Status start();
-  // Stops accepting, ends open streams, joins the threads. Idempotent.
+  // Graceful stop (SIGTERM): stops accepting, closes idle connections, lets requests in flight
+  // finish until `deadline`, then ends the rest (a final SSE error event, or 503) and stops.
+  // Returns whether everything finished in time.
+  bool shutdown(std::chrono::milliseconds deadline);
+  // Immediate stop: closes every connection (their requests are cancelled), joins the threads.
+  // Idempotent.
   void stop();
   int port() const;   // the bound port (after start)
+  size_t open_connections() const;
 
   // Makes the API available. `backend` must stay alive until stop() returns. Thread-safe.
   void set_backend(ServingBackend* backend);

@@ -1,3 +1,13 @@
+# The server's GoogleTest suites (tests/server/*_test.cc) talk to it through cpp-httplib's client,
+# an HTTP implementation independent of the server's own (Boost.Beast).
+file(GLOB server_gtests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/server/*_test.cc)
+foreach(src ${server_gtests})
+  get_filename_component(name ${src} NAME_WE)
+  if(TARGET ${name})
+    target_link_libraries(${name} PRIVATE PkgConfig::CPP_HTTPLIB)
+  endif()
+endforeach()
+
 # The end-to-end Node suite against the real `gemma3 serve`.
 # End-to-end: the real `gemma3 serve` on a synthetic tiny checkpoint, driven by the official
 # `openai` npm client. Needs tests/server/node_modules (`npm install --prefix tests/server`); the
@@ -15,3 +25,12 @@ else()
   add_test(NAME server_e2e COMMAND ${CMAKE_COMMAND} -E echo "node not found: cannot run tests/server/e2e.test.mjs")
   set_tests_properties(server_e2e PROPERTIES LABELS "e2e;slow" WILL_FAIL TRUE)
 endif()
+
+# The real `gemma3 serve` (synthetic tiny checkpoint) under 1,000 idle + 200 slow-sending
+# connections: a chat completion within 1 s, /health within 100 ms, 429 + Retry-After past
+# --max-running + --max-waiting, memory per connection printed; then SIGTERM: no new connections,
+# the stream in flight ends by the --shutdown-timeout deadline, exit 0 (tests/server/connection_load_test.py).
+add_test(NAME server_connection_load
+         COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/server/connection_load_test.py $<TARGET_FILE:gemma3>
+                 ${CMAKE_BINARY_DIR}/connection_load)
+set_tests_properties(server_connection_load PROPERTIES LABELS "server" TIMEOUT 300)

@@ -8,7 +8,7 @@
 #    against a sanitised server is slow and adds nothing the Release run does not check).
 #    Screenshots go to <build>/artifacts/.
 add_executable(static_assets_test ${CMAKE_SOURCE_DIR}/tests/web/static_assets_test.cc)
-target_link_libraries(static_assets_test PRIVATE gemma3_server GTest::gtest GTest::gtest_main)
+target_link_libraries(static_assets_test PRIVATE gemma3_server PkgConfig::CPP_HTTPLIB GTest::gtest GTest::gtest_main)
 target_include_directories(static_assets_test PRIVATE ${CMAKE_SOURCE_DIR}/tests)
 target_compile_definitions(static_assets_test PRIVATE GEMMA3_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 gtest_discover_tests(static_assets_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS web)

@@ -2,6 +2,7 @@
 // emits max_tokens tokens "t0 ", "t1 ", ... (one per next() call, after `token_delay`), then
 // finishes with "length"; a prompt whose last id is kStopMarker finishes after 2 tokens with
 // "stop". Counts live streams, so tests can check that cancelled / abandoned requests are freed.
+// It does not notify (TokenStream::set_notify), so the server polls it.
 #pragma once
 
 #include <atomic>
@@ -29,7 +30,8 @@ struct FakeState {
 
 class FakeStream final : public TokenStream {
  public:
-  FakeStream(FakeState& state, GenerationRequest request) : state_(state), request_(std::move(request)) {
+  FakeStream(FakeState& state, GenerationRequest request)
+      : state_(state), request_(std::move(request)), ready_at_(std::chrono::steady_clock::now() + state.token_delay) {
     ++state_.live;
   }
   ~FakeStream() override { --state_.live; }
@@ -38,12 +40,16 @@ class FakeStream final : public TokenStream {
     *timed_out = false;
     if (cancelled_ || finished_) return false;
     if (state_.token_delay.count() > 0) {
-      if (timeout < state_.token_delay) {
+      // Token k is ready token_delay after token k-1 was taken (or after submission), whether the
+      // reader blocks for it or polls with a zero timeout.
+      const auto now = std::chrono::steady_clock::now();
+      if (ready_at_ - now > timeout) {
         std::this_thread::sleep_for(timeout);
         *timed_out = true;
         return false;
       }
-      std::this_thread::sleep_for(state_.token_delay);
+      std::this_thread::sleep_until(ready_at_);
+      ready_at_ = std::max(ready_at_, now) + state_.token_delay;
     }
     if (state_.end_early && produced_ == 1) return false;
     const bool stop = !request_.prompt.empty() && request_.prompt.back() == kStopMarker;
@@ -82,6 +88,7 @@ class FakeStream final : public TokenStream {
   GenerationRequest request_;
   int32_t produced_ = 0;
   bool finished_ = false;
+  std::chrono::steady_clock::time_point ready_at_;
   std::atomic<bool> cancelled_{false};
 };
 
