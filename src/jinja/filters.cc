@@ -20,6 +20,11 @@ using FilterFn = Value (*)(Interp&, const Value&, CallArgs&);
 
 // ---- helpers
 
+[[noreturn]] void undefined_error(const Value& v) {
+  std::string_view hint = v.undefined_hint();
+  fail(hint.empty() ? std::string("undefined value used") : std::string(hint));
+}
+
 Value str_value(const Value& v) { return v.is_string() ? v : Value::string(to_text(v)); }
 
 // Jinja's attribute getter: "a.b.0" walks items/attributes (subscript semantics, then attribute).
@@ -197,6 +202,7 @@ Value f_last(Interp&, const Value& v, CallArgs& a) {
 Value f_float(Interp&, const Value& v, CallArgs& a) {
   auto args = bind_args(a, {"default"}, "float");
   Value dflt = args[0] ? *args[0] : Value::floating(0.0);
+  if (v.is_undefined()) undefined_error(v);   // float(Undefined) raises in Jinja
   if (v.is_float()) return v;
   if (v.is_int() || v.is_bool()) return Value::floating(static_cast<double>(v.as_int()));
   if (v.is_string()) {
@@ -229,7 +235,8 @@ Value f_indent(Interp& in, const Value& v, CallArgs& a) {
     indention = Text(std::string(static_cast<size_t>(std::max<int64_t>(w, 0)), ' '));
   }
   bool first = args[1] && args[1]->truthy(), blank = args[2] && args[2]->truthy();
-  Text s = to_text(v);
+  if (!v.is_string()) fail("the indent filter needs a string, not " + v.type_name());
+  Text s = v.text();
   s.append("\n", false);   // Jinja's quirk: a trailing newline is added before splitlines
   CallArgs none;
   Value lines_v = *call_method(in, Value::string(s), "splitlines", none);
@@ -255,6 +262,7 @@ Value f_int(Interp&, const Value& v, CallArgs& a) {
   auto args = bind_args(a, {"default", "base"}, "int");
   Value dflt = args[0] ? *args[0] : Value::integer(0);
   int base = static_cast<int>(int_param(args[1], 10, "int base"));
+  if (v.is_undefined()) undefined_error(v);   // int(Undefined) raises in Jinja
   if (v.is_int()) return v;
   if (v.is_bool()) return Value::integer(v.as_int());
   if (v.is_float()) {
@@ -553,7 +561,11 @@ Value f_truncate(Interp& in, const Value& v, CallArgs& a) {
   bool killwords = args[1] && args[1]->truthy();
   Value end = args[2] ? str_value(*args[2]) : Value::string("...");
   int64_t leeway = args[3] && !args[3]->is_none() ? int_param(args[3], 5, "leeway") : 5;
-  Value s = str_value(v);
+  if (!v.is_string()) {   // Jinja takes len() of the value as it is
+    if (length_of(v) <= length + leeway) return v;
+    fail("the truncate filter needs a string, not " + v.type_name());
+  }
+  const Value& s = v;
   int64_t n = static_cast<int64_t>(py::length(s.str()));
   int64_t end_len = static_cast<int64_t>(py::length(end.str()));
   if (length < end_len) fail("expected length >= " + std::to_string(end_len) + ", got " + std::to_string(length));

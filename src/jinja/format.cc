@@ -288,7 +288,10 @@ Text percent_format(Interp& in, const Value& fmt_v, const Value& args) {
     lit = i + 1;
   }
   out.append_slice(fmt, lit, f.size());
-  if (!mapping && next < positional.size()) fail("not all arguments converted during string formatting");
+  // Python only complains about unused arguments for a tuple or a scalar: a list (anything with
+  // __getitem__ but a str) is accepted unused.
+  bool lenient = args.is_list() && !args.is_tuple();
+  if (!mapping && !lenient && next < positional.size()) fail("not all arguments converted during string formatting");
   (void)used_mapping;
   return out;
 }

@@ -372,7 +372,10 @@ bool contains(const Value& container, const Value& item) {
       for (const auto& v : container.items())
         if (values_equal(v, item)) return true;
       return false;
-    case Kind::Dict: return container.dict().find(item) != nullptr;
+    case Kind::Dict:
+      if (item.is_list() && !item.is_tuple()) fail("unhashable type: 'list'");
+      if (item.is_dict()) fail("unhashable type: 'dict'");
+      return container.dict().find(item) != nullptr;
     default: fail("argument of type '" + container.type_name() + "' is not iterable");
   }
 }

@@ -20,12 +20,6 @@ void no_args(CallArgs& a, std::string_view test) {
   if (!a.pos.empty() || !a.kw.empty()) fail("test '" + std::string(test) + "' takes no arguments");
 }
 
-bool is_intlike(const Value& v) { return v.is_int() || v.is_bool(); }
-
-int64_t int_of(const Value& v, std::string_view test) {
-  if (!is_intlike(v)) fail("test '" + std::string(test) + "' needs an integer, got " + v.type_name());
-  return v.as_int();
-}
 
 #define G3_SIMPLE_TEST(fname, expr)                      \
   bool fname(Interp&, const Value& v, CallArgs& a) {     \
@@ -46,32 +40,36 @@ G3_SIMPLE_TEST(t_string, v.is_string())
 G3_SIMPLE_TEST(t_mapping, v.is_dict())
 G3_SIMPLE_TEST(t_iterable, v.is_undefined() || v.is_string() || v.is_list() || v.is_dict())
 G3_SIMPLE_TEST(t_sequence, v.is_string() || v.is_list() || v.is_dict())
-G3_SIMPLE_TEST(t_callable, v.is_object() && v.obj().callable())
+G3_SIMPLE_TEST(t_callable, v.is_undefined() || (v.is_object() && v.obj().callable()))   // Undefined has __call__
 G3_SIMPLE_TEST(t_escaped, false)
 #undef G3_SIMPLE_TEST
 
-bool t_odd(Interp&, const Value& v, CallArgs& a) {
+// value % 2 == 1 etc. with Python's %, so floats work too (2.5 is neither odd nor even).
+Value py_mod(Interp& in, const Value& v, const Value& m, std::string_view test) {
+  if (!v.is_number() || !m.is_number()) fail("test '" + std::string(test) + "' needs numbers, got " + v.type_name());
+  return binary_op(in, "%", v, m);
+}
+bool t_odd(Interp& in, const Value& v, CallArgs& a) {
   no_args(a, "odd");
-  return (int_of(v, "odd") % 2) != 0;
+  return values_equal(py_mod(in, v, Value::integer(2), "odd"), Value::integer(1));
 }
-bool t_even(Interp&, const Value& v, CallArgs& a) {
+bool t_even(Interp& in, const Value& v, CallArgs& a) {
   no_args(a, "even");
-  return int_of(v, "even") % 2 == 0;
+  return values_equal(py_mod(in, v, Value::integer(2), "even"), Value::integer(0));
 }
-bool t_divisibleby(Interp&, const Value& v, CallArgs& a) {
-  int64_t d = int_of(one_arg(a, "divisibleby"), "divisibleby");
-  if (d == 0) fail("integer division or modulo by zero");
-  return int_of(v, "divisibleby") % d == 0;
+bool t_divisibleby(Interp& in, const Value& v, CallArgs& a) {
+  return values_equal(py_mod(in, v, one_arg(a, "divisibleby"), "divisibleby"), Value::integer(0));
 }
-bool t_lower(Interp&, const Value& v, CallArgs& a) {
+// str(value).islower() / .isupper(): at least one cased character, and no cased one of the other case.
+bool t_lower(Interp& in, const Value& v, CallArgs& a) {
   no_args(a, "lower");
-  std::string s = to_str(v);
-  return py::lower(s) == s;
+  CallArgs none;
+  return call_method(in, Value::string(to_text(v)), "islower", none)->as_bool();
 }
-bool t_upper(Interp&, const Value& v, CallArgs& a) {
+bool t_upper(Interp& in, const Value& v, CallArgs& a) {
   no_args(a, "upper");
-  std::string s = to_str(v);
-  return py::upper(s) == s;
+  CallArgs none;
+  return call_method(in, Value::string(to_text(v)), "isupper", none)->as_bool();
 }
 bool t_eq(Interp&, const Value& v, CallArgs& a) { return compare_op("==", v, one_arg(a, "eq")); }
 bool t_ne(Interp&, const Value& v, CallArgs& a) { return compare_op("!=", v, one_arg(a, "ne")); }

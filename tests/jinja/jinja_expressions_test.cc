@@ -97,6 +97,8 @@ TEST(JinjaExpressions, Tests) {
       {R"({{ 1 is eq 1 }}{{ 1 is equalto 2 }}{{ 1 is ne 2 }}{{ 3 is gt 2 }}{{ 3 is lt 2 }}{{ 2 is ge 2 }}{{ 2 is le 1 }}{{ 2 is in l }})", "TrueFalseTrueTrueFalseTrueFalseTrue"},
       {R"({{ range is callable }}{{ s is callable }}{{ 'abc' is lower }}{{ 'ABC' is upper }}{{ x is not defined }}{{ none is sameas none }})", "TrueFalseTrueTrueTrueTrue"},
       {R"({{ 'trim' is filter }}{{ 'odd' is test }}{{ 'nope' is filter }})", "TrueTrueFalse"},
+      {R"({{ 2.5 is odd }}{{ 3.0 is odd }}{{ 4.5 is divisibleby 1.5 }}{{ missing is callable }}{{ 1 is lower }}{{ 'a1' is lower }})", "FalseTrueTrueTrueFalseTrue"},
+      {R"({{ 'ab' % [1, 2] }} {{ l in d }})", "ERROR: line 1: unhashable type: 'list'"},
       {R"({{ 1 is frobbed }})", "ERROR: line 1: no test named 'frobbed'"},
   });
 }

@@ -55,6 +55,10 @@ TEST(JinjaFilters, DefaultAndUndefined) {
       {R"({{ missing|default('d') }} {{ none|default('d') }} {{ ''|default('d', true) }} {{ 0|d('z', boolean=true) }} {{ missing|d }}|)", "d None d z |"},
       {R"({{ missing|length }} {{ missing|list }} {{ missing|join(',') }}|{{ missing|trim }}|{{ missing|string }}|)", "0 [] |||"},
       {R"({{ missing|tojson }})", "ERROR: line 1: Object of type Undefined is not JSON serializable"},
+      {R"({{ missing|int }})", "ERROR: line 1: 'missing' is undefined"},
+      {R"({{ d|truncate(3) }} {{ 'ab' % [1] }})", "{'b': 1, 'A': 2, 'c': 0} ab"},
+      {R"({{ 5|truncate(3) }})", "ERROR: line 1: object of type 'int' has no len()"},
+      {R"({{ 5|indent }})", "ERROR: line 1: the indent filter needs a string, not int"},
       {R"({{ 1|frob }})", "ERROR: line 1: no filter named 'frob'"},
   });
 }
