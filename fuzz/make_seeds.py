@@ -220,6 +220,27 @@ def seeds_tokenizer_json(tokenizer_dir):
     return keep
 
 
+def grammar_vocab(tokenizer_dir, limit=4096):
+    """fuzz/data/grammar_vocab/tokenizer.json: the real Gemma 3 tokenizer cut to ids < limit (the
+    special tokens, all 256 byte tokens and the most frequent pieces), so the grammar target
+    compiles and walks masks over a vocabulary of Gemma's kind at a fraction of the cost."""
+    with open(os.path.join(tokenizer_dir, "tokenizer.json"), encoding="utf-8") as f:
+        real = json.load(f)
+    vocab = {p: i for p, i in real["model"]["vocab"].items() if i < limit}
+    merges = []
+    for m in real["model"]["merges"]:
+        a, b = m if isinstance(m, list) else m.split(" ", 1)
+        if a in vocab and b in vocab and a + b in vocab:
+            merges.append([a, b])
+    small = dict(real)
+    small["added_tokens"] = [t for t in real["added_tokens"] if t["id"] < limit]
+    small["model"] = dict(real["model"], vocab=vocab, merges=merges)
+    d = os.path.join(ROOT, "fuzz", "data", "grammar_vocab")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(small, f, ensure_ascii=False)
+
+
 # ---- tokenizer encode / decode ----------------------------------------------------------------
 
 def seeds_tokenizer_codec(vocab):
@@ -267,6 +288,94 @@ def seeds_stop_strings():
         put("stop_strings", "random_%d" % i, bytes(rng.randrange(256) for _ in range(32 * (i + 1))))
 
 
+# ---- Jinja templates and contexts -------------------------------------------------------------
+
+JINJA_TEMPLATES = {
+    "loops_and_loop_vars": "{% for m in messages %}{{ loop.index0 }}:{{ m.role | upper }}={{ m['content'] | trim }}"
+                           "{% if not loop.last %}, {% endif %}{% else %}none{% endfor %}",
+    "namespace_and_set": "{% set ns = namespace(n=0, s='') %}{% for m in messages %}{% set ns.n = ns.n + 1 %}"
+                         "{% set ns.s = ns.s ~ m.role[:1] %}{% endfor %}{{ ns.n }} {{ ns.s }}",
+    "macro_kwargs_caller": "{% macro box(text, width=10, fill='-') %}[{{ text.center(width, fill) }}]"
+                           "{% if caller %}{{ caller() }}{% endif %}{% endmacro %}"
+                           "{% call box('hi', width=8) %}body{% endcall %}{{ box(bos_token) }}",
+    "filters": "{{ messages | map(attribute='role') | join('|') }} {{ messages | selectattr('role', 'equalto', 'user')"
+               " | list | length }} {{ {'b': 1, 'a': [1, 2.5, none, true]} | dictsort | tojson }}"
+               " {{ 'a,b,,c'.split(',') }} {{ [3, 1, 2] | sort | reverse | list }} {{ 'x' * 3 }}",
+    "slices_and_tests": "{{ messages[1:] | length }}{{ messages[::-1][0].role }}{% if messages is defined and "
+                        "tools is not defined %}T{% endif %}{{ 7 // 2 }}{{ 7 % 3 }}{{ 2 ** 10 }}{{ '%s-%d' % ('a', 3) }}",
+    "whitespace_control": "{%- for m in messages -%}\n  {{- m.content if m.content is string else m.content[0].text -}}\n"
+                          "{%- endfor %}\n{% raw %}{{ not rendered }}{% endraw %}",
+    "raise_and_strftime": "{% if messages | length > 3 %}{{ raise_exception('too many') }}{% endif %}"
+                          "{{ strftime_now('%Y') | length }}{% generation %}gen{% endgeneration %}",
+    "recursive_loop": "{% for item in tree recursive %}<{{ item.name }}{% if item.children %}{{ loop(item.children) }}"
+                      "{% endif %}>{% endfor %}",
+}
+
+
+def seeds_jinja(tokenizer_dir):
+    with open(os.path.join(tokenizer_dir, "tokenizer_config.json"), encoding="utf-8") as f:
+        gemma_template = json.load(f)["chat_template"]
+    with open(os.path.join(ROOT, "tests", "data", "chat", "cases.json"), encoding="utf-8") as f:
+        cases = json.load(f)
+    marker = "\n#context#\n"
+    for case in cases[:12]:
+        put("jinja", "gemma3_" + case["name"], gemma_template + marker + json.dumps({"messages": case["messages"]}))
+    context = {"messages": [{"role": "system", "content": "S"}, {"role": "user", "content": " Hi "},
+                            {"role": "assistant", "content": [{"type": "text", "text": "Yo"}]},
+                            {"role": "user", "content": "again"}],
+               "tree": [{"name": "a", "children": [{"name": "b", "children": []}]}, {"name": "c"}]}
+    for name, template in JINJA_TEMPLATES.items():
+        put("jinja", name, template + marker + json.dumps(context))
+    put("jinja", "no_context", "{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}")
+
+
+# ---- grammar front ends -----------------------------------------------------------------------
+
+def seeds_grammar():
+    walk = "\n#walk#\n" + "".join(chr(c) for c in [3, 17, 99, 250, 120, 5, 241, 7, 66, 210, 1, 2, 77, 199, 45, 12])
+    schemas = {
+        "object": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 8},
+                                                     "age": {"type": "integer", "minimum": 0, "maximum": 150},
+                                                     "tags": {"type": "array", "items": {"enum": ["a", "b"]},
+                                                              "maxItems": 3}},
+                   "required": ["name"], "additionalProperties": False},
+        "anyof_ref": {"$defs": {"node": {"type": "object", "properties": {"next": {"anyOf": [{"$ref": "#/$defs/node"},
+                                                                                           {"type": "null"}]}}}},
+                      "$ref": "#/$defs/node"},
+        "numbers": {"type": "array", "prefixItems": [{"type": "number", "exclusiveMinimum": -1.5, "maximum": 10},
+                                                     {"const": 3}], "minItems": 2},
+        "string_formats": {"type": "object", "properties": {"d": {"type": "string", "format": "date"},
+                                                             "p": {"type": "string", "pattern": "^[a-c]{2,4}x?$"}}},
+    }
+    for name, schema in schemas.items():
+        put("grammar", "schema_" + name, "\x00" + json.dumps(schema) + walk)
+    put("grammar", "regex_phone", "\x01" + r"\(?\d{3}\)? ?\d{3}-\d{4}" + walk)
+    put("grammar", "regex_alternation", "\x01" + "(yes|no|maybe)[!.]*" + walk)
+    put("grammar", "gbnf_list", "\x02" + 'root ::= "[" item ("," item)* "]"\nitem ::= [0-9]+ | "\\"" [a-z]* "\\""' + walk)
+    put("grammar", "choice", "\x03" + "red\ngreen\nblue green" + walk)
+    put("grammar", "json_object", "\x04" + walk)
+
+
+# ---- tool calls -------------------------------------------------------------------------------
+
+def seeds_toolcall():
+    fg = "<start_function_call>call:get_weather{city:<escape>Paris<escape>,days:3}<end_function_call>"
+    put("toolcall", "fg_one_call", "\x00Let me check." + fg)
+    put("toolcall", "fg_two_calls_nested", "\x00" + fg + "<start_function_call>call:add{a:1.5,b:-2e3}<end_function_call>"
+        "<start_function_call>call:add{a:[1,{x:<escape>y<escape>}],b:true}<end_function_call> done")
+    put("toolcall", "fg_truncated", "\x80" + fg[:50])
+    put("toolcall", "json_call", "\x01" + json.dumps({"name": "add", "arguments": {"a": 1, "b": 2}}))
+    put("toolcall", "json_list", "\x01" + json.dumps([{"name": "get_weather", "arguments": {"city": "Oslo"}},
+                                                      {"name": "add", "arguments": {}}]))
+    put("toolcall", "json_content", "\x01Sure: {\"name\": \"add\"}")
+    put("toolcall", "passthrough", "\x02<start_function_call>call:x{}<end_function_call> text")
+    put("toolcall", "request", "\x03" + json.dumps({
+        "tools": [{"type": "function", "function": {"name": "f_1", "description": "d", "strict": True,
+                                                   "parameters": {"type": "object", "properties": {}}}}],
+        "tool_choice": {"type": "function", "function": {"name": "f_1"}}, "parallel_tool_calls": False}))
+    put("toolcall", "request_required", "\x03" + json.dumps({"tools": [], "tool_choice": "required"}))
+
+
 def main():
     tokenizer_dir = sys.argv[1] if len(sys.argv) > 1 else subprocess.check_output(
         [os.path.join(ROOT, "tools", "fetch_tokenizer.sh")], text=True).strip()
@@ -276,8 +385,12 @@ def main():
     with open(os.path.join(tokenizer_dir, "tokenizer.json"), encoding="utf-8") as f:
         full_vocab = json.load(f)["model"]["vocab"]
     seeds_tokenizer_json(tokenizer_dir)
+    grammar_vocab(tokenizer_dir)
     seeds_tokenizer_codec(full_vocab)
     seeds_request()
+    seeds_jinja(tokenizer_dir)
+    seeds_grammar()
+    seeds_toolcall()
     seeds_stop_strings()
 
 
