@@ -23,7 +23,7 @@ class FunctionGemmaFormat final : public ToolFormat {
 
   std::string name() const override { return "functiongemma"; }
 
-  void prepare_chat(nlohmann::json&, nlohmann::json&, const ToolRequest&) const override {}
+  void prepare_chat(nlohmann::ordered_json&, nlohmann::ordered_json&, const ToolRequest&) const override {}
 
   Result<OutputConstraint> constraint(const ToolRequest& request, std::shared_ptr<const grammar::TokenTable> tokens,
                                       const std::vector<int32_t>& eos_ids) const override {
@@ -62,7 +62,7 @@ class JsonFormat final : public ToolFormat {
  public:
   std::string name() const override { return "json"; }
 
-  void prepare_chat(nlohmann::json& messages, nlohmann::json& tools, const ToolRequest& request) const override {
+  void prepare_chat(nlohmann::ordered_json& messages, nlohmann::ordered_json& tools, const ToolRequest& request) const override {
     if (request.empty()) return;
     rewrite_messages_for_json(messages, describe_tools_for_json(request));
     tools = nullptr;

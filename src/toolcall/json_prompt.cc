@@ -4,7 +4,7 @@
 
 namespace gemma3::toolcall {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using nlohmann::ordered_json;
 
 namespace {
@@ -39,7 +39,7 @@ std::string describe_tools_for_json(const ToolRequest& request) {
     ordered_json entry;
     entry["name"] = t.name;
     if (!t.description.empty()) entry["description"] = t.description;
-    entry["parameters"] = ordered_json::parse(t.parameters.dump());
+    entry["parameters"] = t.parameters;
     text += dump(entry) + "\n";
   }
   text += "\nTo call a function, reply with only a JSON object: {\"name\": <function name>, \"arguments\": <arguments object>}.";
@@ -66,7 +66,7 @@ std::string tool_calls_as_json_text(const json& tool_calls) {
         args = ordered_json::parse(a->get<std::string>(), nullptr, false);
         if (args.is_discarded()) args = a->get<std::string>();   // not JSON: shown as the string it is
       } else {
-        args = ordered_json::parse(a->dump());
+        args = *a;
       }
     }
     call["arguments"] = std::move(args);

@@ -18,12 +18,12 @@ std::string describe_tools_for_json(const ToolRequest& request);
 // The text an assistant message's tool_calls become: the JSON the model would have written for them
 // (one object, or a list when there are several). `tool_calls` is the OpenAI array (arguments a JSON
 // string, or an object).
-std::string tool_calls_as_json_text(const nlohmann::json& tool_calls);
+std::string tool_calls_as_json_text(const nlohmann::ordered_json& tool_calls);
 
 // Rewrites `messages` (validated OpenAI messages) in place: the tool description joins the first
 // system/developer message (or becomes one), assistant tool_calls become text, tool messages become
 // user messages ("Function NAME returned:\n..."), and neighbouring messages of the same role are
 // merged with a blank line, so the roles alternate as Gemma 3's template requires.
-void rewrite_messages_for_json(nlohmann::json& messages, const std::string& tools_description);
+void rewrite_messages_for_json(nlohmann::ordered_json& messages, const std::string& tools_description);
 
 }  // namespace gemma3::toolcall

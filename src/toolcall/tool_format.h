@@ -72,7 +72,7 @@ class ToolFormat {
   // formats leave both to the template; the json format describes the tools in the system prompt,
   // rewrites assistant tool_calls and tool messages into plain alternating user/assistant text, and
   // sets `tools` to null (the template has no tool syntax). No-op when the request has no tools.
-  virtual void prepare_chat(nlohmann::json& messages, nlohmann::json& tools, const ToolRequest& request) const = 0;
+  virtual void prepare_chat(nlohmann::ordered_json& messages, nlohmann::ordered_json& tools, const ToolRequest& request) const = 0;
 
   // The output constraint for the request's tool_choice: none -> no grammar; required / named -> a
   // grammar from the first token (one call, or several when parallel, to one of the tools (the named

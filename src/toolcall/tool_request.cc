@@ -4,7 +4,7 @@
 
 namespace gemma3::toolcall {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 const Tool* ToolRequest::find(std::string_view name) const {
   for (const Tool& t : tools)

@@ -15,7 +15,7 @@ namespace gemma3::toolcall {
 
 struct Tool {
   std::string name, description;
-  nlohmann::json parameters;   // a JSON Schema for the arguments object ({"type": "object"} when absent)
+  nlohmann::ordered_json parameters;   // a JSON Schema for the arguments object ({"type": "object"} when absent)
   bool strict = false;
 };
 
@@ -28,7 +28,7 @@ struct ToolRequest {
   std::vector<Tool> tools;
   ToolChoice choice;
   bool parallel = true;
-  nlohmann::json tools_json;   // the request's `tools` array as given (what the template renders), or null
+  nlohmann::ordered_json tools_json;   // the request's `tools` array as given (what the template renders), or null
 
   bool empty() const { return tools.empty(); }
   const Tool* find(std::string_view name) const;
@@ -47,7 +47,7 @@ struct FieldError {
 // {"name": ...}}, naming an unknown function, or given without tools; parallel_tool_calls not a
 // boolean. Whether the grammar engine supports a parameters schema is checked where the constraint
 // is built (ToolFormat::constraint), which names the tool.
-std::variant<ToolRequest, FieldError> parse_tool_request(const nlohmann::json& body);
+std::variant<ToolRequest, FieldError> parse_tool_request(const nlohmann::ordered_json& body);
 
 // True when `name` is a valid function name ([A-Za-z0-9_-]{1,64}, as OpenAI requires).
 bool is_valid_function_name(std::string_view name);

@@ -16,7 +16,7 @@
 namespace gemma3::toolcall {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // The JSON Schema subset the test tools use.
 bool valid(const json& v, const json& s) {

@@ -1,4 +1,5 @@
-// Format choice and the json format's prompt rewriting (the text docs/TOOL_CALLING.md documents).
+// Format choice and the json format's prompt rewriting (the text docs/TOOL_CALLING.md documents; the
+// schema keeps the request's key order).
 #include <gtest/gtest.h>
 
 #include "tokenizer/tokenizer.h"
@@ -8,7 +9,7 @@
 namespace gemma3::toolcall {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 const Tokenizer& gemma_tokenizer() {
   static std::unique_ptr<Tokenizer> t = [] {
@@ -48,7 +49,7 @@ TEST(ChooseToolFormat, FromTheTemplateOrForced) {
 TEST(JsonFormat, DescribesTheToolsExactlyAsDocumented) {
   EXPECT_EQ(describe_tools_for_json(request()),
             "You can call functions. These are the functions, with their parameters as JSON Schema:\n"
-            R"({"name":"get_weather","description":"Weather now","parameters":{"properties":{"city":{"type":"string"}},"required":["city"],"type":"object"}})"
+            R"({"name":"get_weather","description":"Weather now","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}})"
             "\n\nTo call a function, reply with only a JSON object: {\"name\": <function name>, \"arguments\": <arguments object>}."
             " To call several functions at once, reply with a JSON list of such objects."
             " If no function is needed, reply in plain text instead.");

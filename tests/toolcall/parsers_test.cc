@@ -9,7 +9,7 @@
 namespace gemma3::toolcall {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using Factory = std::function<std::unique_ptr<ToolCallParser>()>;
 
 ToolRequest request_with(std::vector<std::string> names) {

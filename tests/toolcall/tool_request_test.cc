@@ -5,7 +5,7 @@
 namespace gemma3::toolcall {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 json weather_tool() {
   return json::parse(R"({"type": "function", "function": {"name": "get_weather", "description": "Weather now",
