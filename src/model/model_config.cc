@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "util/json_depth.h"
 #include "util/mapped_file.h"
 
 namespace gemma3 {
@@ -93,6 +94,10 @@ class ConfigReader {
 }  // namespace
 
 Result<ModelConfig> parse_model_config(const std::string& json_text, const std::string& source) {
+  // A config nests a few levels (text_config, rope_scaling); error messages dump values recursively.
+  constexpr size_t kMaxDepth = 64;
+  if (json_nesting_depth(json_text) > kMaxDepth)
+    return make_error(source + ": JSON nested deeper than " + std::to_string(kMaxDepth) + " levels");
   json root = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) return make_error(source + ": not valid JSON");
   if (!root.is_object()) return make_error(source + ": expected a JSON object");

@@ -195,6 +195,15 @@ TEST_F(CheckpointErrors, StringKeysOfAnotherTypeAreErrors) {
   EXPECT_DOUBLE_EQ(parsed->rope_scaling_factor, 8.0);
 }
 
+// Found by fuzz/model_config_fuzz: a deeply nested value overflowed the stack (the error message
+// dumps it recursively). Deep configs are refused before parsing.
+TEST_F(CheckpointErrors, DeeplyNestedConfigIsRefused) {
+  std::string text = config().dump();
+  text.insert(text.size() - 1, ", \"x\": " + std::string(100000, '[') + std::string(100000, ']'));
+  std::ofstream(dir_ / "config.json") << text;
+  EXPECT_NE(load_error().find("JSON nested deeper than 64 levels"), std::string::npos) << load_error();
+}
+
 TEST_F(CheckpointErrors, OmittedKeysTakeHuggingFaceDefaults) {
   json c = config();
   for (const char* key : {"tie_word_embeddings", "rms_norm_eps", "rope_theta", "rope_local_base_freq",
