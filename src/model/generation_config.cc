@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "util/json_depth.h"
 #include "util/mapped_file.h"
 
 namespace gemma3 {
@@ -15,6 +16,8 @@ Result<GenerationConfig> load_generation_config(const std::filesystem::path& mod
   if (std::filesystem::exists(path, ec)) {
     auto text = read_text_file(path);
     if (!text) return std::move(text).take_error();
+    // Error messages dump values recursively: a deep one would overflow the stack.
+    if (json_nesting_depth(*text) > 64) return make_error(path.string() + ": JSON nested deeper than 64 levels");
     auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) return make_error(path.string() + ": not a JSON object");
     const std::string file = path.string();
@@ -38,7 +41,11 @@ Result<GenerationConfig> load_generation_config(const std::filesystem::path& mod
     };
     auto top_k = number("top_k");
     if (!top_k) return std::move(top_k).take_error();
-    if (*top_k) g.top_k = static_cast<int32_t>(**top_k);
+    if (*top_k) {
+      // Casting a value outside int32's range is undefined behaviour.
+      if (!(**top_k >= 0 && **top_k <= 1e9)) return make_error(file + ": top_k must be between 0 and 1e9, got " + j["top_k"].dump());
+      g.top_k = static_cast<int32_t>(**top_k);
+    }
     auto top_p = number("top_p");
     if (!top_p) return std::move(top_p).take_error();
     if (*top_p) g.top_p = static_cast<float>(**top_p);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/forward.h"
+#include "model/generation_config.h"
 #include "model/model_weights.h"
 #include "model/sequence_runner.h"
 #include "test_checkpoint.h"
@@ -202,6 +203,18 @@ TEST_F(CheckpointErrors, DeeplyNestedConfigIsRefused) {
   text.insert(text.size() - 1, ", \"x\": " + std::string(100000, '[') + std::string(100000, ']'));
   std::ofstream(dir_ / "config.json") << text;
   EXPECT_NE(load_error().find("JSON nested deeper than 64 levels"), std::string::npos) << load_error();
+}
+
+// Found by fuzz/model_config_fuzz: top_k 1e300 was cast to int32 (undefined behaviour).
+TEST_F(CheckpointErrors, GenerationConfigTopKOutOfRangeIsAnError) {
+  std::ofstream(dir_ / "generation_config.json") << R"({"eos_token_id": [1], "top_k": 1e300})";
+  auto g = load_generation_config(dir_, {1});
+  ASSERT_FALSE(g);
+  EXPECT_NE(g.error().find("top_k must be between 0 and 1e9, got 1e+300"), std::string::npos) << g.error();
+  std::ofstream(dir_ / "generation_config.json") << R"({"top_k": 64})";
+  g = load_generation_config(dir_, {1});
+  ASSERT_TRUE(g) << g.error();
+  EXPECT_EQ(g->top_k, 64);
 }
 
 TEST_F(CheckpointErrors, OmittedKeysTakeHuggingFaceDefaults) {
