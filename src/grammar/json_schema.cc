@@ -97,7 +97,12 @@ bool has_validation_keywords(const OJson& schema, std::initializer_list<const ch
 }
 
 SchemaLowering::SchemaLowering(Grammar& g, const OJson& root, const SchemaOptions& options)
-    : g_(g), root_(root), options_(options), syntax_(g, options) {}
+    : g_(g), root_(root), options_(options), syntax_(g, options) {
+  if (root.is_object() && root.contains("$schema") && root["$schema"].is_string()) {
+    const std::string draft = root["$schema"].get<std::string>();
+    integer_zero_fraction_ = draft.find("draft-04") == std::string::npos && draft.find("draft-03") == std::string::npos;
+  }
+}
 
 Error SchemaLowering::error(const std::string& ptr, const std::string& message) {
   return make_error("schema " + (ptr.empty() ? std::string("/") : ptr) + ": " + message);

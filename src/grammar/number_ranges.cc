@@ -222,9 +222,9 @@ RegexPtr decimal_range_regex(const std::optional<NumberBound>& lo, const std::op
   return Regex::alt(std::move(options));
 }
 
-RegexPtr integer_range_regex(const std::optional<Decimal>& lo, const std::optional<Decimal>& hi) {
+RegexPtr integer_range_regex(const std::optional<Decimal>& lo, const std::optional<Decimal>& hi, bool zero_fraction) {
   std::vector<RegexPtr> options;
-  const RegexPtr zero_fraction = Regex::optional(Regex::concat({Regex::byte('.'), Regex::plus(Regex::byte('0'))}));
+  const RegexPtr fraction_of_zeros = Regex::optional(Regex::concat({Regex::byte('.'), Regex::plus(Regex::byte('0'))}));
   if (!hi || !hi->negative) {
     const std::string from = (lo && !lo->negative) ? lo->int_part : "0";
     std::optional<std::string> to;
@@ -237,7 +237,7 @@ RegexPtr integer_range_regex(const std::optional<Decimal>& lo, const std::option
     if (lo) to = lo->int_part;
     options.push_back(Regex::concat({Regex::byte('-'), decimal_integer_range(from, to)}));
   }
-  return Regex::concat({Regex::alt(std::move(options)), zero_fraction});
+  return Regex::concat({Regex::alt(std::move(options)), zero_fraction ? fraction_of_zeros : Regex::empty()});
 }
 
 }  // namespace gemma3::grammar

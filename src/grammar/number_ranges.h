@@ -46,9 +46,9 @@ struct NumberBound {
 // Exact decimal numerals (sign, integer part, optional fraction; no exponent) whose value lies
 // within the bounds (absent: unbounded). Includes "-0" forms when zero is inside.
 RegexPtr decimal_range_regex(const std::optional<NumberBound>& lo, const std::optional<NumberBound>& hi);
-// Integer-valued numerals (an optional ".0..." fraction, as JSON Schema counts 1.0 an integer, no
-// exponent) in [lo, hi] (inclusive integer bounds).
-RegexPtr integer_range_regex(const std::optional<Decimal>& lo, const std::optional<Decimal>& hi);
+// Integer-valued numerals (no exponent) in [lo, hi] (inclusive integer bounds), with an optional
+// ".0..." fraction when `zero_fraction` (draft 6 on counts 1.0 an integer; draft 4 does not).
+RegexPtr integer_range_regex(const std::optional<Decimal>& lo, const std::optional<Decimal>& hi, bool zero_fraction = true);
 
 // The bound a double-valued schema bound means for decimal text under ajv's double comparison (see
 // the header comment): `upper` says which side the allowed values lie on.

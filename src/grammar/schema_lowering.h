@@ -77,6 +77,8 @@ class SchemaLowering {
   SchemaOptions options_;
   JsonSyntax syntax_;
   std::map<std::string, uint32_t> ref_rules_;   // pointer -> rule (recursive references)
+  // Draft 6 on: 1.0 is an integer; drafts 3 and 4 (by the root's $schema): only 1 is.
+  bool integer_zero_fraction_ = true;
 };
 
 // The ECMAScript pattern (matched whole) of a `format` that ajv-formats checks in full mode, written

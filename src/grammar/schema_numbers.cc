@@ -120,8 +120,9 @@ Result<uint32_t> SchemaLowering::lower_number(const OJson& s, const std::string&
         if (v == 0) options.push_back(Regex::literal("-0"));
       }
       regex = Regex::concat({Regex::alt(std::move(options)),
-                             Regex::optional(Regex::concat({Regex::byte('.'), Regex::plus(Regex::byte('0'))}))});
-      key = "multiple " + k.int_part + describe(lo) + describe(hi);
+                             integer_zero_fraction_ ? Regex::optional(Regex::concat({Regex::byte('.'), Regex::plus(Regex::byte('0'))}))
+                                                    : Regex::empty()});
+      key = "multiple " + k.int_part + (integer_zero_fraction_ ? "" : "/4") + describe(lo) + describe(hi);
     }
   }
   if (!regex) {
@@ -129,13 +130,13 @@ Result<uint32_t> SchemaLowering::lower_number(const OJson& s, const std::string&
       std::optional<Decimal> lo_i, hi_i;
       if (lo) lo_i = lo->strict ? add_one(floor_decimal(lo->value)) : ceil_decimal(lo->value);
       if (hi) hi_i = hi->strict ? negate(add_one(negate(ceil_decimal(hi->value)))) : floor_decimal(hi->value);
-      regex = integer_range_regex(lo_i, hi_i);
+      regex = integer_range_regex(lo_i, hi_i, integer_zero_fraction_);
     } else if (!lo && !hi) {
       regex = json_number_regex();
     } else {
       regex = decimal_range_regex(lo, hi);
     }
-    key = std::string(integer ? "integer " : "number ") + describe(lo) + describe(hi);
+    key = std::string(integer ? (integer_zero_fraction_ ? "integer " : "integer4 ") : "number ") + describe(lo) + describe(hi);
   }
   auto rule = new_rule(integer ? "integer" : "number");
   if (!rule) return rule;

@@ -83,9 +83,10 @@ Result<std::optional<FormatPattern>> format_pattern(const std::string& format) {
   if (format == "hostname") return P(FormatPattern{hostname_pattern(), true});
   if (format == "json-pointer") return P(FormatPattern{"(?:/(?:[^~/]|~0|~1)*)*", false});
   if (format == "relative-json-pointer") return P(FormatPattern{"(?:0|[1-9][0-9]*)(?:#|(?:/(?:[^~/]|~0|~1)*)*)", false});
-  // Formats ajv-formats checks that have no pattern here.
+  // Formats ajv-formats checks, and those of the JSON Schema specification (a validator with a
+  // format checker asserts them), that have no pattern here.
   for (const char* refused : {"uri", "uri-reference", "uri-template", "url", "duration", "regex", "byte",
-                              "json-pointer-uri-fragment"}) {
+                              "json-pointer-uri-fragment", "iri", "iri-reference", "idn-email", "idn-hostname"}) {
     if (format == refused) return make_error("format '" + format + "' is not supported");
   }
   // password, binary, the numeric formats (int32 ... for numbers only) and unknown formats assert

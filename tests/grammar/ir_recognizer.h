@@ -1,8 +1,10 @@
 // A slow, simple reference recognizer for the grammar IR, independent of the back end: an Earley
-// parser whose terminals are matched by evaluating the lexeme's regex tree on sets of positions
-// (no automata). Input units: bytes 0..255, and special token id t as 256 + t.
+// parser (worklist, with the usual handling of rules that complete without consuming input) whose
+// terminals are matched by evaluating the lexeme's regex tree on sets of positions (no automata).
+// Input units: bytes 0..255, and special token id t as 256 + t.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -27,97 +29,102 @@ class IrRecognizer {
   bool accepts_units(const std::vector<int>& input) const {
     const size_t n = input.size();
     using Item = std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>;   // rule, alternative, dot, origin
-    std::vector<std::set<Item>> sets(n + 1);
-    std::map<std::pair<uint32_t, size_t>, std::vector<bool>> lexeme_ends;
-    auto ends_of = [&](uint32_t lexeme, size_t start) -> const std::vector<bool>& {
-      auto key = std::make_pair(lexeme, start);
-      auto it = lexeme_ends.find(key);
-      if (it != lexeme_ends.end()) return it->second;
-      std::vector<bool> starts(n + 1, false);
-      starts[start] = true;
-      return lexeme_ends.emplace(key, match(*g_.lexemes[lexeme], input, starts)).first->second;
+    std::vector<std::set<Item>> seen(n + 1);
+    std::vector<std::vector<Item>> items(n + 1);
+    std::vector<std::map<uint32_t, std::vector<Item>>> waiting(n + 1);   // set -> rule -> items before it
+    std::vector<std::set<uint32_t>> completed_empty(n + 1);               // rules derived "" at this position
+    auto add = [&](size_t at, const Item& item) {
+      if (seen[at].insert(item).second) items[at].push_back(item);
     };
-    for (uint32_t a = 0; a < g_.rules[g_.start].alternatives.size(); ++a) sets[0].insert({g_.start, a, 0, 0});
+    auto advance = [](const Item& it) {
+      auto [r, a, d, o] = it;
+      return Item{r, a, d + 1, o};
+    };
+    for (uint32_t a = 0; a < g_.rules[g_.start].alternatives.size(); ++a) add(0, {g_.start, a, 0, 0});
     for (size_t i = 0; i <= n; ++i) {
-      // Closure of set i (predict / complete / scan into later sets), to a fixpoint.
-      for (bool changed = true; changed;) {
-        changed = false;
-        std::vector<Item> items(sets[i].begin(), sets[i].end());
-        for (const auto& [rule, alt, dot, origin] : items) {
-          const auto& seq = g_.rules[rule].alternatives[alt];
-          if (dot == seq.size()) {
-            for (const auto& [r2, a2, d2, o2] : std::vector<Item>(sets[origin].begin(), sets[origin].end())) {
-              const auto& s2 = g_.rules[r2].alternatives[a2];
-              if (d2 < s2.size() && s2[d2].kind == Symbol::Kind::kRule && s2[d2].index == rule) {
-                changed |= sets[i].insert({r2, a2, d2 + 1, o2}).second;
-              }
-            }
-            continue;
-          }
-          const Symbol& s = seq[dot];
-          if (s.kind == Symbol::Kind::kRule) {
-            for (uint32_t a = 0; a < g_.rules[s.index].alternatives.size(); ++a) {
-              changed |= sets[i].insert({s.index, a, 0, static_cast<uint32_t>(i)}).second;
-            }
-          } else if (s.kind == Symbol::Kind::kToken) {
-            if (i < n && input[i] == 256 + static_cast<int>(s.index)) sets[i + 1].insert({rule, alt, dot + 1, origin});
-          } else {
-            const std::vector<bool>& ends = ends_of(s.index, i);
-            for (size_t j = i; j <= n; ++j) {
-              if (!ends[j]) continue;
-              if (j == i) changed |= sets[i].insert({rule, alt, dot + 1, origin}).second;
-              else sets[j].insert({rule, alt, dot + 1, origin});
-            }
-          }
+      for (size_t k = 0; k < items[i].size(); ++k) {
+        const Item item = items[i][k];
+        const auto [rule, alt, dot, origin] = item;
+        const auto& seq = g_.rules[rule].alternatives[alt];
+        if (dot == seq.size()) {
+          if (origin == i) completed_empty[i].insert(rule);
+          auto w = waiting[origin].find(rule);
+          if (w == waiting[origin].end()) continue;
+          const std::vector<Item> waiters = w->second;   // may grow while we add
+          for (const Item& x : waiters) add(i, advance(x));
+          continue;
+        }
+        const Symbol& s = seq[dot];
+        if (s.kind == Symbol::Kind::kRule) {
+          waiting[i][s.index].push_back(item);
+          for (uint32_t a = 0; a < g_.rules[s.index].alternatives.size(); ++a) add(i, {s.index, a, 0, static_cast<uint32_t>(i)});
+          if (completed_empty[i].count(s.index)) add(i, advance(item));
+        } else if (s.kind == Symbol::Kind::kToken) {
+          if (i < n && input[i] == 256 + static_cast<int>(s.index)) add(i + 1, advance(item));
+        } else {
+          const std::vector<uint32_t> from{static_cast<uint32_t>(i)};
+          for (uint32_t j : match(*g_.lexemes[s.index], input, from)) add(j, advance(item));
         }
       }
     }
     for (uint32_t a = 0; a < g_.rules[g_.start].alternatives.size(); ++a) {
-      if (sets[n].count({g_.start, a, static_cast<uint32_t>(g_.rules[g_.start].alternatives[a].size()), 0})) return true;
+      if (seen[n].count({g_.start, a, static_cast<uint32_t>(g_.rules[g_.start].alternatives[a].size()), 0})) return true;
     }
     return false;
   }
 
-  // End positions of matches of `r` from any start position in `starts`.
-  static std::vector<bool> match(const Regex& r, const std::vector<int>& in, const std::vector<bool>& starts) {
-    const size_t n = in.size();
-    std::vector<bool> out(n + 1, false);
+  // End positions (sorted) of matches of `r` from any of the start positions `starts` (sorted).
+  static std::vector<uint32_t> match(const Regex& r, const std::vector<int>& in, const std::vector<uint32_t>& starts) {
+    std::vector<uint32_t> out;
     switch (r.kind) {
       case Regex::Kind::kNothing: return out;
       case Regex::Kind::kEmpty: return starts;
       case Regex::Kind::kByteSet:
-        for (size_t p = 0; p < n; ++p) {
-          if (starts[p] && in[p] < 256 && r.bytes.test(static_cast<size_t>(in[p]))) out[p + 1] = true;
+        for (uint32_t p : starts) {
+          if (p < in.size() && in[p] < 256 && r.bytes.test(static_cast<size_t>(in[p]))) out.push_back(p + 1);
         }
         return out;
       case Regex::Kind::kConcat: {
-        std::vector<bool> cur = starts;
-        for (const auto& c : r.children) cur = match(*c, in, cur);
+        std::vector<uint32_t> cur = starts;
+        for (const auto& c : r.children) {
+          if (cur.empty()) break;
+          cur = match(*c, in, cur);
+        }
         return cur;
       }
       case Regex::Kind::kAlt:
         for (const auto& c : r.children) {
-          std::vector<bool> e = match(*c, in, starts);
-          for (size_t p = 0; p <= n; ++p) out[p] = out[p] || e[p];
+          std::vector<uint32_t> e = match(*c, in, starts), merged;
+          std::set_union(out.begin(), out.end(), e.begin(), e.end(), std::back_inserter(merged));
+          out = std::move(merged);
         }
         return out;
       case Regex::Kind::kRepeat: {
-        std::vector<bool> cur = starts;
-        for (uint32_t k = 0; k < r.min; ++k) cur = match(*r.children[0], in, cur);
+        std::vector<uint32_t> cur = starts;
+        for (uint32_t k = 0; k < r.min && !cur.empty(); ++k) cur = match(*r.children[0], in, cur);
         out = cur;
-        for (uint64_t k = r.min; r.max == Regex::kUnbounded || k < r.max; ++k) {
-          std::vector<bool> next = match(*r.children[0], in, cur);
-          bool grew = false;
-          for (size_t p = 0; p <= n; ++p) {
-            next[p] = next[p] && !out[p];
-            if (next[p]) out[p] = grew = true;
-          }
-          if (!grew) break;
-          cur = std::move(next);
+        // A position reached again after more repetitions has less budget left: only new ones expand.
+        for (uint64_t k = r.min; !cur.empty() && (r.max == Regex::kUnbounded || k < r.max); ++k) {
+          std::vector<uint32_t> next = match(*r.children[0], in, cur), fresh, merged;
+          std::set_difference(next.begin(), next.end(), out.begin(), out.end(), std::back_inserter(fresh));
+          std::set_union(out.begin(), out.end(), fresh.begin(), fresh.end(), std::back_inserter(merged));
+          out = std::move(merged);
+          cur = std::move(fresh);
         }
         return out;
       }
     }
+    return out;
+  }
+
+  // Dense-bitmap form, for callers that index positions directly.
+  static std::vector<bool> match_bitmap(const Regex& r, const std::vector<int>& in, const std::vector<bool>& starts) {
+    std::vector<uint32_t> s;
+    for (size_t p = 0; p < starts.size(); ++p) {
+      if (starts[p]) s.push_back(static_cast<uint32_t>(p));
+    }
+    std::vector<bool> out(in.size() + 1, false);
+    for (uint32_t p : match(r, in, s)) out[p] = true;
     return out;
   }
 

@@ -13,70 +13,15 @@
 
 #include "grammar/front_ends.h"
 #include "ir_recognizer.h"
+#include "python_json.h"
 
 namespace gemma3::grammar {
 namespace {
 
 using OJson = nlohmann::ordered_json;
 
-// Python's repr of a float: shortest round-trip digits, fixed notation for exponents -4..15, else
-// d.ddde+XX with at least two exponent digits.
-std::string python_float(double v) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  std::string sci(buf, end);
-  const size_t e = sci.find('e');
-  std::string mant = sci.substr(0, e);
-  const int exp = std::stoi(sci.substr(e + 1));
-  const bool neg = mant[0] == '-';
-  if (neg) mant = mant.substr(1);
-  std::string digits;
-  for (char c : mant) {
-    if (c != '.') digits += c;
-  }
-  std::string out;
-  if (exp >= -4 && exp < 16) {
-    if (exp < 0) {
-      out = "0." + std::string(static_cast<size_t>(-exp - 1), '0') + digits;
-    } else if (static_cast<int>(digits.size()) <= exp + 1) {
-      out = digits + std::string(static_cast<size_t>(exp + 1) - digits.size(), '0') + ".0";
-    } else {
-      out = digits.substr(0, static_cast<size_t>(exp + 1)) + "." + digits.substr(static_cast<size_t>(exp + 1));
-    }
-  } else {
-    out = digits.substr(0, 1) + (digits.size() > 1 ? "." + digits.substr(1) : "") + "e" + (exp < 0 ? "-" : "+") +
-          (std::abs(exp) < 10 ? "0" : "") + std::to_string(std::abs(exp));
-  }
-  return (neg ? "-" : "") + out;
-}
-
-// json.dumps(v) (pretty = ", " / ": " separators) or json.dumps(v, separators=(",", ":")); with
-// ensure_ascii, non-ASCII as \uXXXX (surrogate pairs above U+FFFF).
-std::string dumps(const OJson& v, bool pretty, bool ensure_ascii) {
-  switch (v.type()) {
-    case OJson::value_t::object: {
-      std::string s = "{";
-      bool first = true;
-      for (const auto& [k, x] : v.items()) {
-        if (!first) s += pretty ? ", " : ",";
-        first = false;
-        s += dumps(OJson(k), pretty, ensure_ascii) + (pretty ? ": " : ":") + dumps(x, pretty, ensure_ascii);
-      }
-      return s + "}";
-    }
-    case OJson::value_t::array: {
-      std::string s = "[";
-      for (size_t i = 0; i < v.size(); ++i) s += (i ? (pretty ? ", " : ",") : "") + dumps(v[i], pretty, ensure_ascii);
-      return s + "]";
-    }
-    case OJson::value_t::number_float: return python_float(v.get<double>());
-    case OJson::value_t::string: {
-      if (!ensure_ascii) return v.dump();
-      return v.dump(-1, ' ', true);   // nlohmann's ensure_ascii writes \uXXXX and surrogate pairs
-    }
-    default: return v.dump();
-  }
-}
+std::string dumps(const OJson& v, bool pretty, bool ascii) { return testing::python_dumps(v, pretty, ascii); }
+using testing::python_float;
 
 // A valid object instance written with its top-level members in another order (up to 5 members).
 bool accepted_in_another_key_order(const testing::IrRecognizer& rec, const OJson& data, bool pretty, bool ascii) {

@@ -16,7 +16,7 @@ bool matches(const RegexPtr& r, const std::string& text) {
   std::vector<int> in(text.begin(), text.end());
   std::vector<bool> starts(in.size() + 1, false);
   starts[0] = true;
-  return testing::IrRecognizer::match(*r, in, starts)[in.size()];
+  return testing::IrRecognizer::match_bitmap(*r, in, starts)[in.size()];
 }
 
 Decimal dec(const std::string& s) {

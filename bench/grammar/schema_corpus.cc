@@ -1,0 +1,163 @@
+// Runs a corpus of JSON schemas with valid and invalid instances (JSONSchemaBench's maskbench/data
+// layout: one JSON file per schema, {"schema": ..., "tests": [{"data", "valid"}]}) through the
+// front end and the back end exactly as decoding sees an instance: the instance as Python's
+// json.dumps writes it, tokenized with the model's tokenizer (no BOS), each token accepted by the
+// Matcher (a token is accepted only when allowed), then the document must be complete.
+//
+//   schema_corpus --tokenizer DIR --corpus DIR [--limit N] [--reference] [--failures FILE]
+//
+// --reference also checks every instance with the slow byte-level reference recognizer and counts
+// disagreements with the Matcher. Prints one JSON summary line; --failures writes one line per
+// schema that is not fully correct.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "grammar/front_ends.h"
+#include "grammar/matcher.h"
+#include "ir_recognizer.h"
+#include "python_json.h"
+#include "tokenizer/tokenizer.h"
+
+using namespace gemma3;
+using namespace gemma3::grammar;
+using OJson = nlohmann::ordered_json;
+
+namespace {
+
+// "keyword 'X'" or "format 'X'" from an error, to group refusals.
+std::string reason_of(const std::string& error) {
+  static const std::regex kKeyword("(keyword|format) '([^']+)'");
+  std::smatch m;
+  if (std::regex_search(error, m, kKeyword)) return m[1].str() + " " + m[2].str();
+  if (error.find("$ref") != std::string::npos) return "$ref";
+  if (error.find("max_") != std::string::npos) return "limit";
+  return error.substr(0, 60);
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string tokenizer_dir, corpus_dir, failures_path;
+  size_t limit = SIZE_MAX;
+  bool reference = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--tokenizer" && i + 1 < argc) tokenizer_dir = argv[++i];
+    else if (a == "--corpus" && i + 1 < argc) corpus_dir = argv[++i];
+    else if (a == "--limit" && i + 1 < argc) limit = std::stoul(argv[++i]);
+    else if (a == "--failures" && i + 1 < argc) failures_path = argv[++i];
+    else if (a == "--reference") reference = true;
+    else {
+      std::fprintf(stderr, "usage: schema_corpus --tokenizer DIR --corpus DIR [--limit N] [--reference] [--failures FILE]\n");
+      return 2;
+    }
+  }
+  auto tokenizer = Tokenizer::load(tokenizer_dir);
+  if (!tokenizer) {
+    std::fprintf(stderr, "%s\n", tokenizer.error().c_str());
+    return 1;
+  }
+  auto table = build_token_table(**tokenizer);
+  const std::vector<int32_t> end_ids = {(*tokenizer)->eos_id()};
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(corpus_dir)) {
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.size() > limit) files.resize(limit);
+  std::ofstream failures;
+  if (!failures_path.empty()) failures.open(failures_path);
+
+  int schemas = 0, with_tests = 0, refused_front = 0, refused_back = 0, correct = 0;
+  long valid_total = 0, valid_rejected = 0, invalid_total = 0, invalid_accepted = 0, reference_disagreements = 0;
+  std::map<std::string, int> reasons;
+  std::vector<double> front_ms, back_ms;
+  for (const auto& path : files) {
+    std::ifstream in(path);
+    OJson doc;
+    try {
+      doc = OJson::parse(in);
+    } catch (const std::exception&) {
+      continue;
+    }
+    ++schemas;
+    const OJson tests = doc.value("tests", OJson::array());
+    if (!tests.empty()) ++with_tests;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto grammar = json_schema_grammar(doc["schema"]);
+    const auto t1 = std::chrono::steady_clock::now();
+    front_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    if (!grammar) {
+      ++refused_front;
+      ++reasons[reason_of(grammar.error())];
+      if (failures) failures << path.filename().string() << "\trefused\t" << grammar.error() << "\n";
+      continue;
+    }
+    std::optional<testing::IrRecognizer> rec;
+    Grammar for_reference = reference ? *grammar : Grammar{};
+    if (reference) rec.emplace(for_reference);
+    auto compiled = compile(std::move(*grammar), table);
+    back_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count());
+    if (!compiled) {
+      ++refused_back;
+      ++reasons["back end: " + reason_of(compiled.error())];
+      if (failures) failures << path.filename().string() << "\tback-end\t" << compiled.error() << "\n";
+      continue;
+    }
+    bool all_right = true;
+    for (const auto& t : tests) {
+      const bool valid = t.value("valid", false);
+      const std::string text = testing::python_dumps(t["data"]);
+      Matcher m(*compiled, end_ids);
+      bool accepted = true;
+      for (int32_t id : (*tokenizer)->encode(text, false)) {
+        if (!m.accept(id)) {
+          accepted = false;
+          break;
+        }
+      }
+      accepted = accepted && m.is_complete();
+      if (rec && rec->accepts(text) != accepted) {
+        ++reference_disagreements;
+        if (failures) failures << path.filename().string() << "\treference-disagrees\t" << text.substr(0, 200) << "\n";
+      }
+      (valid ? valid_total : invalid_total)++;
+      if (valid && !accepted) ++valid_rejected, all_right = false;
+      if (!valid && accepted) ++invalid_accepted, all_right = false;
+      if (failures && valid != accepted) {
+        failures << path.filename().string() << (valid ? "\tvalid-rejected\t" : "\tINVALID-ACCEPTED\t") << text.substr(0, 300) << "\n";
+      }
+    }
+    correct += all_right ? 1 : 0;
+  }
+  nlohmann::json top = nlohmann::json::array();
+  std::vector<std::pair<int, std::string>> sorted;
+  for (const auto& [r, n] : reasons) sorted.emplace_back(n, r);
+  std::sort(sorted.rbegin(), sorted.rend());
+  for (size_t i = 0; i < sorted.size() && i < 15; ++i) top.push_back({{"reason", sorted[i].second}, {"schemas", sorted[i].first}});
+  nlohmann::json summary = {
+      {"schemas", schemas}, {"with_tests", with_tests}, {"fully_correct", correct},
+      {"fully_correct_share", schemas ? static_cast<double>(correct) / schemas : 0.0},
+      {"refused_front_end", refused_front}, {"refused_back_end", refused_back},
+      {"valid_instances", valid_total}, {"valid_rejected", valid_rejected},
+      {"invalid_instances", invalid_total}, {"invalid_accepted", invalid_accepted},
+      {"front_end_ms", {{"p50", percentile(front_ms, 0.5)}, {"p99", percentile(front_ms, 0.99)}}},
+      {"back_end_compile_ms", {{"p50", percentile(back_ms, 0.5)}, {"p99", percentile(back_ms, 0.99)}}},
+      {"top_refusals", top}};
+  if (reference) summary["reference_disagreements"] = reference_disagreements;
+  std::printf("%s\n", summary.dump().c_str());
+  return 0;
+}
