@@ -13,6 +13,7 @@
 
 #include "engine/engine.h"
 #include "engine/ngram_drafter.h"
+#include "grammar/matcher.h"
 #include "engine/request_channel.h"
 #include "engine/scheduler.h"
 #include "sampling/sampler.h"
@@ -42,6 +43,12 @@ struct ActiveRequest : Sequence {
   Sampler sampler;
   StreamingDecoder decoder;
   StopStringMatcher stops;
+  // Output constraint (request.constraint): the matcher exists while the constraint is active (from
+  // submit, or for a lazy one from its trigger token); `mask` is its allowed set for the next token,
+  // computed while the forward pass runs. Constrained sequences never draft.
+  std::unique_ptr<grammar::Matcher> matcher;
+  std::vector<uint32_t> mask;
+  std::vector<int32_t> end_ids;   // the constraint's end ids (default: the engine's eos ids)
   DraftController drafter{0};   // max draft 0 (never drafts) unless the engine speculates
   std::vector<int32_t> draft;    // scratch: this step's drafted tokens while they are verified
   std::optional<FinishReason> finish;

@@ -6,6 +6,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <exception>
+#include <future>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -14,6 +16,7 @@
 #include "engine/metrics.h"
 #include "engine/request_channel.h"
 #include "engine/scheduler.h"
+#include "grammar/compiled_grammar.h"
 #include "kv/block_manager.h"
 #include "tokenizer/utf8.h"
 
@@ -71,6 +74,12 @@ struct Engine::Impl {
   // Appends one sampled token and applies EOS, stop strings, logprobs and the length limits.
   // `raw` is the token's logits row before the sampler transformed it (when logprobs are asked).
   void emit_token(ActiveRequest* req, int32_t token, std::span<const float> raw, OutputDelta* delta);
+  // Ends the request with `reason`, releasing the text the decoder and stop matcher held back.
+  void finish_request(ActiveRequest* req, FinishReason reason, OutputDelta* delta);
+  // The grammar's side of a sampled token: activates a lazy constraint on its trigger, advances the
+  // matcher, finishes when nothing but an end id can follow, and appends the tokens the grammar
+  // forces (fast-forward: they go through the model as one chunk at the next step).
+  void advance_constraint(ActiveRequest* req, int32_t token, OutputDelta* delta);
   // Frees the sequence, records it, then sends its last delta (when finished) or closes its
   // channel (cancelled, failed): a client that saw the finish sees the stats that include it.
   void end_request(ActiveRequest* req, const char* outcome, std::optional<OutputDelta> last = std::nullopt);
@@ -153,6 +162,13 @@ std::variant<std::shared_ptr<RequestHandle>, SubmitError> Engine::submit(Generat
                    " positions)");
   }
   if (Status s = validate_sampling_params(request.sampling, m.vocab); !s.ok()) return invalid(s.error());
+  const OutputConstraint& c = request.constraint;
+  for (const auto* ids : {&c.end_ids, &c.trigger_tokens}) {
+    for (int32_t id : *ids) {
+      if (id < 0 || id >= m.vocab) return invalid("constraint: token id " + std::to_string(id) + " is outside the vocabulary");
+    }
+  }
+  if (c.grammar && c.lazy && c.trigger_tokens.empty()) return invalid("constraint: a lazy grammar needs trigger tokens");
 
   std::lock_guard<std::mutex> lock(m.mu);
   if (m.stopping) return SubmitError{SubmitErrorKind::kShuttingDown, "the server is shutting down"};
@@ -169,7 +185,14 @@ std::variant<std::shared_ptr<RequestHandle>, SubmitError> Engine::submit(Generat
   req->arrival = arrival;
   req->tokens = std::move(req->request.prompt);
   req->n_prompt = static_cast<int32_t>(req->tokens.size());
-  if (m.options.spec == SpecMode::kNgram) req->drafter = DraftController(m.options.ngram.max_draft);
+  const OutputConstraint& constraint = req->request.constraint;
+  if (constraint.grammar) {
+    req->end_ids = constraint.end_ids.empty() ? m.options.eos_ids : constraint.end_ids;
+    req->mask.resize(grammar::mask_words(*constraint.grammar->tokens));
+    if (!constraint.lazy) req->matcher = std::make_unique<grammar::Matcher>(constraint.grammar, req->end_ids);
+  } else if (m.options.spec == SpecMode::kNgram) {
+    req->drafter = DraftController(m.options.ngram.max_draft);
+  }
   m.inbox.push_back(std::move(req));
   m.cv.notify_all();
   return std::make_shared<RequestHandle>(std::move(channel));
@@ -240,6 +263,7 @@ void Engine::Impl::propose_drafts() {
   for (Sequence* seq : scheduler.running()) {
     auto* req = static_cast<ActiveRequest*>(seq);
     if (req->n_uncomputed() != 1 || req->n_draft != 0) continue;  // prefilling
+    if (req->request.constraint.grammar) continue;                 // drafts are not checked against grammars
     // Never draft past what the request may still generate: the pending token is generated
     // already, and the verifier samples one token more than it accepts.
     const int32_t room = std::min(req->request.max_tokens - req->n_generated(),
@@ -259,7 +283,21 @@ void Engine::Impl::step() {
   ScheduledStep st = scheduler.schedule();
   if (st.empty()) return;
   logits.resize(static_cast<size_t>(st.n_logits) * static_cast<size_t>(vocab));
+  // The masks of constrained sequences depend only on their tokens so far: a helper thread computes
+  // them while the forward pass runs (the kernels' pool is busy with matmuls meanwhile).
+  std::vector<ActiveRequest*> constrained;
+  for (const ScheduledItem& item : st.items) {
+    auto* req = static_cast<ActiveRequest*>(item.seq);
+    if (item.want_logits && req->matcher) constrained.push_back(req);
+  }
+  std::future<void> masks;
+  if (!constrained.empty()) {
+    masks = std::async(std::launch::async, [&constrained] {
+      for (ActiveRequest* req : constrained) req->matcher->fill_mask(req->mask);
+    });
+  }
   runner->run(st.batch, logits.data());
+  if (masks.valid()) masks.get();
   {
     std::lock_guard<std::mutex> lock(stats_mu);
     ++stats.steps_total;
@@ -297,9 +335,24 @@ OutputDelta Engine::Impl::postprocess(ActiveRequest* req, ScheduledItem* item, f
   for (int32_t i = 0; i <= n_draft; ++i) {
     std::span<float> row(rows + static_cast<size_t>(i) * static_cast<size_t>(vocab), static_cast<size_t>(vocab));
     if (rq.logprobs) raw_row.assign(row.begin(), row.end());  // before the sampler transforms the row
+    if (req->matcher) {
+      // Before every sampler transform: disallowed tokens get -inf, so whatever the temperature,
+      // top-k/p, penalties or logit_bias do, the sampled token is one the grammar allows.
+      constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+      for (size_t w = 0; w < req->mask.size(); ++w) {
+        const uint32_t word = req->mask[w];
+        if (word == 0xffffffffu) continue;
+        const size_t end = std::min(row.size(), (w + 1) * 32);
+        for (size_t id = w * 32; id < end; ++id) {
+          if (!((word >> (id % 32)) & 1u)) row[id] = kNegInf;
+        }
+      }
+      for (size_t id = req->mask.size() * 32; id < row.size(); ++id) row[id] = kNegInf;  // beyond the table
+    }
     // The speculative rule for a deterministic draft (sampler.h): draw as usual, accept iff equal.
     const int32_t token = req->sampler.sample(row, req->prompt(), req->generated());
     emit_token(req, token, raw_row, &delta);
+    if (rq.constraint.grammar && !req->finish) advance_constraint(req, token, &delta);
     if (req->finish || i == n_draft || token != req->draft[static_cast<size_t>(i)]) break;
     ++accepted;
   }
@@ -334,7 +387,8 @@ void Engine::Impl::emit_token(ActiveRequest* req, int32_t token, std::span<const
   if (!req->first_token) req->first_token = now;
   req->last_token = now;
 
-  const bool is_eos = std::find(options.eos_ids.begin(), options.eos_ids.end(), token) != options.eos_ids.end();
+  const bool is_eos = std::find(options.eos_ids.begin(), options.eos_ids.end(), token) != options.eos_ids.end() ||
+                      (req->matcher && std::find(req->end_ids.begin(), req->end_ids.end(), token) != req->end_ids.end());
   if (!is_eos) {
     const StopStringMatcher::Output out = req->stops.push(req->decoder.push(token));
     delta->text += out.text;
@@ -358,22 +412,59 @@ void Engine::Impl::emit_token(ActiveRequest* req, int32_t token, std::span<const
   }
   if (!req->finish) {
     if (is_eos) {
-      req->finish = FinishReason::kStop;
+      finish_request(req, FinishReason::kStop, delta);
     } else if (req->n_generated() >= rq.max_tokens ||
                (geometry.max_context > 0 && static_cast<int32_t>(req->tokens.size()) >= geometry.max_context)) {
-      req->finish = FinishReason::kLength;
-    }
-    if (req->finish) {
-      // Release what the decoder and the matcher held back (a stop string may still complete).
-      const StopStringMatcher::Output tail = req->stops.push(req->decoder.finish());
-      delta->text += tail.text;
-      if (tail.stopped) {
-        req->finish = FinishReason::kStop;
-      } else {
-        delta->text += req->stops.flush();
-      }
+      finish_request(req, FinishReason::kLength, delta);
     }
   }
+}
+
+void Engine::Impl::finish_request(ActiveRequest* req, FinishReason reason, OutputDelta* delta) {
+  req->finish = reason;
+  // Release what the decoder and the matcher held back (a stop string may still complete).
+  const StopStringMatcher::Output tail = req->stops.push(req->decoder.finish());
+  delta->text += tail.text;
+  if (tail.stopped) {
+    req->finish = FinishReason::kStop;
+  } else {
+    delta->text += req->stops.flush();
+  }
+}
+
+void Engine::Impl::advance_constraint(ActiveRequest* req, int32_t token, OutputDelta* delta) {
+  const OutputConstraint& c = req->request.constraint;
+  if (!req->matcher) {  // lazy and not yet triggered
+    const bool at_start = req->n_generated() == 1;
+    if ((c.trigger_at_start_only && !at_start) ||
+        std::find(c.trigger_tokens.begin(), c.trigger_tokens.end(), token) == c.trigger_tokens.end()) {
+      return;
+    }
+    req->matcher = std::make_unique<grammar::Matcher>(c.grammar, req->end_ids);
+  }
+  if (!req->matcher->accept(token)) {
+    // Only a trigger token can be refused (a grammar that does not start with it): the mask
+    // guarantees every other sampled token. Stop rather than write outside the grammar.
+    std::fprintf(stderr, "gemma3: request %s: token %d is not allowed by its grammar; stopping\n",
+                 req->request.request_id.c_str(), token);
+    finish_request(req, FinishReason::kStop, delta);
+    return;
+  }
+  // Fast-forward, except when logprobs are asked: a forced token has no logits of its own.
+  while (!req->finish && !req->request.logprobs) {
+    const int32_t room = req->request.max_tokens - req->n_generated();
+    if (room <= 0 || req->matcher->must_end()) break;
+    const std::vector<int32_t> forced = req->matcher->forced_tokens(static_cast<size_t>(room));
+    if (forced.empty()) break;
+    for (int32_t f : forced) {
+      if (req->finish) break;
+      if (!req->matcher->accept(f)) break;  // cannot happen: forced tokens are allowed
+      emit_token(req, f, {}, delta);
+      std::lock_guard<std::mutex> lock(stats_mu);
+      ++stats.forced_tokens_total;
+    }
+  }
+  if (!req->finish && req->matcher->must_end()) finish_request(req, FinishReason::kStop, delta);
 }
 
 void Engine::Impl::end_request(ActiveRequest* req, const char* outcome, std::optional<OutputDelta> last) {

@@ -136,6 +136,7 @@ struct EngineStats {
   int64_t steps_total = 0;               // forward passes
   int64_t spec_draft_tokens_total = 0;     // speculative tokens verified
   int64_t spec_accepted_tokens_total = 0;  // of those, accepted (each saved a forward pass)
+  int64_t forced_tokens_total = 0;         // tokens a grammar forced, appended without sampling
 };
 
 class Engine {

@@ -82,6 +82,8 @@ std::string format_prometheus(const EngineStats& s, const LatencyMetrics& latenc
          static_cast<double>(s.spec_draft_tokens_total));
   metric(&out, "gemma3_spec_accepted_tokens_total", "counter", "Speculative tokens accepted by the verifier.",
          static_cast<double>(s.spec_accepted_tokens_total));
+  metric(&out, "gemma3_forced_tokens_total", "counter", "Tokens an output grammar forced (appended without sampling).",
+         static_cast<double>(s.forced_tokens_total));
   latency.time_to_first_token.write_prometheus(&out, "gemma3_time_to_first_token_seconds", "Time from submit to the first generated token.");
   latency.inter_token_latency.write_prometheus(&out, "gemma3_inter_token_latency_seconds", "Time between consecutive generated tokens of a request.");
   latency.request_duration.write_prometheus(&out, "gemma3_request_duration_seconds", "Time from submit to the last token.");

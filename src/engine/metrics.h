@@ -37,7 +37,7 @@ struct LatencyMetrics {
 // gemma3_generation_tokens_total, gemma3_kv_cache_usage_ratio, gemma3_prefix_cache_hits_total (prompt
 // tokens served from the prefix cache), gemma3_requests_finished_total, gemma3_requests_cancelled_total,
 // gemma3_preemptions_total, gemma3_engine_steps_total, gemma3_spec_draft_tokens_total,
-// gemma3_spec_accepted_tokens_total and the three latency histograms.
+// gemma3_spec_accepted_tokens_total, gemma3_forced_tokens_total and the three latency histograms.
 std::string format_prometheus(const EngineStats& stats, const LatencyMetrics& latency);
 
 }  // namespace gemma3
