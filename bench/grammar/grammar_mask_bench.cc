@@ -9,6 +9,7 @@
 
 #include "../../tests/grammar/json_test_grammar.h"
 #include "grammar/matcher.h"
+#include "grammar/token_table.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gemma3::grammar {
