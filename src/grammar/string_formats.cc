@@ -4,6 +4,8 @@
 // of reasonable size, the pattern is a documented SUBSET (never accepting what ajv rejects):
 //   - time / date-time: a leap second (:60) is accepted only at 23:59:60 UTC written with a zero
 //     offset (Z, +00, +00:00, +0000, -00...); ajv also accepts it at the equivalent local times.
+//   - date-time: the date and time are separated by T or t; ajv also splits on whitespace, which
+//     RFC 3339 and other validators (Python's jsonschema) reject, so a space is refused here.
 //   - hostname: ajv bounds the whole name to 253 characters (a lookahead); here a name has at most
 //     4 labels of up to 62 characters, or 8 of up to 30, 16 of up to 14, 32 of up to 6, 64 of up to
 //     2, or 127 of 1 (each combination fits in 253).
@@ -72,7 +74,7 @@ Result<std::optional<FormatPattern>> format_pattern(const std::string& format) {
   if (format == "date") return P(FormatPattern{kDate, false});
   if (format == "time") return P(FormatPattern{time_pattern(true), true});
   if (format == "iso-time") return P(FormatPattern{time_pattern(false), true});
-  if (format == "date-time") return P(FormatPattern{kDate + "(?:t|" + kSpace + ")" + time_pattern(true), true});
+  if (format == "date-time") return P(FormatPattern{kDate + "t" + time_pattern(true), true});
   if (format == "iso-date-time") return P(FormatPattern{kDate + "(?:t|" + kSpace + ")" + time_pattern(false), true});
   if (format == "email") {
     return P(FormatPattern{kEmailLocal + "(?:\\." + kEmailLocal + ")*@(?:" + kEmailLabel + "\\.)+" + kEmailLabel, true});

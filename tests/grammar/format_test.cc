@@ -35,7 +35,8 @@ TEST(Formats, AgreeWithAjvFormats) {
     if (accepted) {
       EXPECT_TRUE(valid) << format << ": accepted '" << text << "', which ajv-formats rejects";
     } else if (valid) {
-      const bool documented = format == "hostname" || text.find(":60") != std::string::npos;
+      const bool documented = format == "hostname" || text.find(":60") != std::string::npos ||
+                              (format == "date-time" && text.find_first_of("tT") == std::string::npos);
       EXPECT_TRUE(documented) << format << ": rejected '" << text << "', which ajv-formats accepts";
       ++subset_misses[format];
     }
