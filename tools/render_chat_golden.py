@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Renders the chat-template cases with the real Gemma 3 Jinja template, the way Hugging Face does.
 
-The reference for src/chat/chat_template.cc. Needs Debian's python3-jinja2 (run with /usr/bin/python3).
+Gemma 3's template through our Jinja engine (src/jinja, src/chat) must match it byte for byte.
+
+Needs Debian's python3-jinja2 (run with /usr/bin/python3).
 
   render_chat_golden.py --write               re-render tests/data/chat/golden.json from cases.json
   render_chat_golden.py --check               fail if golden.json differs from a live render

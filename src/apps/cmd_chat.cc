@@ -9,7 +9,7 @@
 
 #include "apps/command.h"
 #include "apps/generation_loop.h"
-#include "chat/chat_template.h"
+#include "apps/chat_support.h"
 
 namespace gemma3 {
 namespace {
@@ -19,12 +19,16 @@ int run_chat(int argc, char** argv) {
   add_model_options(args);
   add_sampling_options(args);
   args.option("system", "", "system prompt").option("ctx", "", "context size in tokens (default: the model's)");
+  add_chat_template_option(args);
   if (auto s = args.parse(argc, argv); !s) return std::fprintf(stderr, "%s\n", s.error().c_str()), 1;
   if (args.help_requested()) return std::fprintf(stdout, "%s", args.usage().c_str()), 0;
   auto ckpt = load_checkpoint(args);
   if (!ckpt) return std::fprintf(stderr, "chat: %s\n", ckpt.error().c_str()), 1;
   auto settings = read_generation_settings(args, *ckpt);
   if (!settings) return std::fprintf(stderr, "chat: %s\n", settings.error().c_str()), 1;
+  auto loaded_template = load_chat_template_for(args, ckpt->dir, *ckpt->tokenizer);
+  if (!loaded_template) return std::fprintf(stderr, "chat: %s\n", loaded_template.error().c_str()), 1;
+  const std::shared_ptr<const ChatTemplate> chat_template = std::move(loaded_template).value();
   int32_t ctx = ckpt->model->config.max_position_embeddings;
   if (args.has("ctx")) {
     auto v = args.get_int("ctx");
@@ -48,14 +52,15 @@ int run_chat(int argc, char** argv) {
     }
     if (line.empty()) continue;
     messages.push_back({{"role", "user"}, {"content", line}});
-    auto parsed = parse_chat_messages(messages);
-    auto rendered = parsed ? render_chat(*parsed, true) : Result<ChatPrompt>(make_error(parsed.error()));
+    ChatInput chat;
+    chat.messages = messages;
+    auto rendered = render_chat_ids(*chat_template, chat, *ckpt->tokenizer);
     if (!rendered) {
       std::fprintf(stderr, "chat: %s\n", rendered.error().c_str());
       messages.erase(messages.end() - 1);
       continue;
     }
-    std::vector<int32_t> prompt = rendered->tokenize(*ckpt->tokenizer);
+    std::vector<int32_t> prompt = std::move(rendered).value();
     if (auto s = check_prompt_ids(prompt, ckpt->model->config.vocab_size); !s) {
       std::fprintf(stderr, "chat: %s\n", s.error().c_str());
       messages.erase(messages.end() - 1);

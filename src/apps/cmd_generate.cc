@@ -6,7 +6,7 @@
 
 #include "apps/command.h"
 #include "apps/generation_loop.h"
-#include "chat/chat_template.h"
+#include "apps/chat_support.h"
 #include "util/mapped_file.h"
 
 namespace gemma3 {
@@ -24,6 +24,7 @@ int run_generate(int argc, char** argv) {
   Args args("generate", "Generate text from a prompt; text streams to stdout, timings to stderr.");
   add_model_options(args);
   add_sampling_options(args);
+  add_chat_template_option(args);
   args.option("prompt", "p", "prompt text (- reads stdin)")
       .option("prompt-ids-file", "", "JSON array of prompt token ids instead of -p")
       .flag("chat", "wrap the prompt in the checkpoint's chat template as one user turn")
@@ -53,11 +54,13 @@ int run_generate(int argc, char** argv) {
       nlohmann::json messages = nlohmann::json::array();
       if (args.has("system")) messages.push_back({{"role", "system"}, {"content", args.get("system")}});
       messages.push_back({{"role", "user"}, {"content", text}});
-      auto parsed = parse_chat_messages(messages);
-      if (!parsed) return std::fprintf(stderr, "generate: %s\n", parsed.error().c_str()), 1;
-      auto rendered = render_chat(*parsed, /*add_generation_prompt=*/true);
-      if (!rendered) return std::fprintf(stderr, "generate: %s\n", rendered.error().c_str()), 1;
-      prompt = rendered->tokenize(*ckpt->tokenizer);
+      auto chat_template = load_chat_template_for(args, ckpt->dir, *ckpt->tokenizer);
+      if (!chat_template) return std::fprintf(stderr, "generate: %s\n", chat_template.error().c_str()), 1;
+      ChatInput chat;
+      chat.messages = std::move(messages);
+      auto ids = render_chat_ids(**chat_template, chat, *ckpt->tokenizer);
+      if (!ids) return std::fprintf(stderr, "generate: %s\n", ids.error().c_str()), 1;
+      prompt = std::move(ids).value();
     } else {
       prompt = plain_prompt_ids(*ckpt->tokenizer, text);
     }

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/chat_support.h"
 #include "apps/cli_support.h"
 #include "apps/command.h"
 #include "engine/forward_runner.h"
@@ -24,12 +25,6 @@ namespace {
 
 using nlohmann::json;
 using nlohmann::ordered_json;
-
-// FNV-1a 64 of the Gemma 3 chat template (tokenizer_config.json "chat_template", 1,532 chars) that
-// chat/chat_template.cc reproduces and tests/data/chat checks against Jinja2. A checkpoint whose
-// template hashes differently (a fine-tune with its own format) is still rendered the Gemma 3 way:
-// info says so, since that is where wrong answers would come from.
-constexpr uint64_t kGemma3TemplateFnv = 0xc90dea00b85c935dull;
 
 uint64_t fnv1a64(const std::string& s) {
   uint64_t h = 0xcbf29ce484222325ull;
@@ -166,23 +161,17 @@ ordered_json tokenizer_json(const Tokenizer& tok, const GenerationConfig& genera
                       {"stop_tokens", stop}};
 }
 
-ordered_json chat_template_json(const Tokenizer& tok) {
-  const std::string& t = tok.chat_template();
-  const uint64_t h = fnv1a64(t);
-  const bool known = !t.empty() && h == kGemma3TemplateFnv;
-  std::string note;
-  if (t.empty()) {
-    note = "the checkpoint has no chat_template; chat requests use the built-in Gemma 3 format";
-  } else if (known) {
-    note = "the checkpoint's template is the Gemma 3 one, which the built-in renderer reproduces exactly";
-  } else {
-    note = "the checkpoint's template differs from Gemma 3's; chat requests still use the built-in Gemma 3 format";
-  }
-  return ordered_json{{"renderer", "built-in Gemma 3 (chat/chat_template.cc, checked against Jinja2)"},
-                      {"checkpoint_template_chars", t.size()},
-                      {"checkpoint_template_fnv1a64", t.empty() ? json(nullptr) : json(hex64(h))},
-                      {"matches_gemma3", known},
-                      {"note", note}};
+// The template chat requests render with, and where it came from (chat/chat_template.h), or why
+// there is none (then chat requests fail with that message and /v1/completions still works).
+ordered_json chat_template_json(const Args& args, const LoadedCheckpoint& ckpt) {
+  auto loaded = load_chat_template_for(args, ckpt.dir, *ckpt.tokenizer);
+  if (!loaded) return ordered_json{{"source", nullptr}, {"error", loaded.error()}};
+  const ChatTemplate& t = **loaded;
+  return ordered_json{{"source", t.origin()},
+                      {"chars", t.source().size()},
+                      {"fnv1a64", hex64(fnv1a64(t.source()))},
+                      {"tool_use_template", t.has_tool_use_template()},
+                      {"renderer", "the Jinja engine (src/jinja), checked against Python Jinja2"}};
 }
 
 // Bytes of KV a sequence holds. Full layers keep every position; the paged cache keeps a sliding
@@ -255,7 +244,7 @@ ordered_json cpu_json() {
                       {"flags", flags}};
 }
 
-Result<ordered_json> collect(const LoadedCheckpoint& ckpt, const KvBudget& budget) {
+Result<ordered_json> collect(const Args& args, const LoadedCheckpoint& ckpt, const KvBudget& budget) {
   const ModelConfig& c = ckpt.model->config;
   ordered_json info;
   info["path"] = ckpt.dir.string();
@@ -293,7 +282,7 @@ Result<ordered_json> collect(const LoadedCheckpoint& ckpt, const KvBudget& budge
   if (!weights) return std::move(weights).take_error();
   info["weights"] = std::move(weights).value();
   info["tokenizer"] = tokenizer_json(*ckpt.tokenizer, ckpt.generation);
-  info["chat_template"] = chat_template_json(*ckpt.tokenizer);
+  info["chat_template"] = chat_template_json(args, ckpt);
   info["kv_cache"] = kv_json(c, budget);
   info["cpu"] = cpu_json();
   return info;
@@ -385,12 +374,13 @@ void print_text(const ordered_json& info) {
   std::string stops;
   for (const auto& t : tok["stop_tokens"]) stops += (stops.empty() ? "" : ", ") + token_text(t);
   std::printf("  stop on     %s\n", stops.c_str());
-  std::printf("chat template %s\n  %s", tmpl["renderer"].get<std::string>().c_str(), tmpl["note"].get<std::string>().c_str());
-  if (!tmpl["checkpoint_template_fnv1a64"].is_null()) {
-    std::printf(" (%s chars, fnv1a64 %s)", grouped(tmpl["checkpoint_template_chars"].get<int64_t>()).c_str(),
-                tmpl["checkpoint_template_fnv1a64"].get<std::string>().c_str());
+  if (tmpl["source"].is_null()) {
+    std::printf("chat template none: %s\n", tmpl["error"].get<std::string>().c_str());
+  } else {
+    std::printf("chat template %s (%s chars, fnv1a64 %s%s)\n", tmpl["source"].get<std::string>().c_str(),
+                grouped(tmpl["chars"].get<int64_t>()).c_str(), tmpl["fnv1a64"].get<std::string>().c_str(),
+                tmpl["tool_use_template"].get<bool>() ? ", with a tool_use template" : "");
   }
-  std::printf("\n");
   std::printf("KV cache      %s: %s B/token on the %d full layers + %s B/token on the %d sliding layers (naive: %s B/token)\n",
               kv["dtype"].get<std::string>().c_str(), grouped(kv["full_bytes_per_token"].get<int64_t>()).c_str(),
               kv["full_layers"].get<int>(),
@@ -420,6 +410,7 @@ void print_text(const ordered_json& info) {
 int run(int argc, char** argv) {
   Args args("info", "Print what a checkpoint loads as: config, parameters, dtypes, tokenizer, template, KV bytes, CPU.");
   add_model_options(args);
+  add_chat_template_option(args);
   // serve's KV options, with its defaults: info then shows the pools that serve would allocate.
   args.option("kv-cache-mb", "", "as gemma3 serve: KV memory budget in MiB (0: use --kv-cache-tokens)", "0")
       .option("kv-cache-tokens", "", "as gemma3 serve: full-pool positions (0: the model's context)", "0")
@@ -448,7 +439,7 @@ int run(int argc, char** argv) {
   // As serve: without a byte budget or a token count, the full pool holds one full context.
   if (budget.tokens == 0 && budget.bytes == 0) budget.tokens = ckpt->model->config.max_position_embeddings;
   budget.kv_dtype = ckpt->model->kv_dtype;  // --kv-dtype, as serve
-  auto info = collect(*ckpt, budget);
+  auto info = collect(args, *ckpt, budget);
   if (!info) {
     std::fprintf(stderr, "gemma3 info: %s\n", info.error().c_str());
     return 1;

@@ -14,6 +14,7 @@
 #include <memory>
 #include <thread>
 
+#include "apps/chat_support.h"
 #include "apps/cli_support.h"
 #include "apps/command.h"
 #include "engine/engine.h"
@@ -92,7 +93,13 @@ Result<std::unique_ptr<ServingStack>> load_stack(const Args& args) {
       std::min<int64_t>(model.config.max_position_embeddings, pool_tokens > 0 ? pool_tokens : INT32_MAX));
   info.vocab_size = model.config.vocab_size;
   info.created = unix_now();
-  stack->backend = make_engine_backend(*stack->engine, *stack->checkpoint.tokenizer, info);
+  // A checkpoint without a chat template still serves /v1/completions; chat requests get a 400.
+  auto chat_template = load_chat_template_for(args, stack->checkpoint.dir, *stack->checkpoint.tokenizer);
+  if (!chat_template && args.has("chat-template")) return make_error(chat_template.error());
+  if (!chat_template) std::fprintf(stderr, "serve: warning: %s\n", chat_template.error().c_str());
+  stack->backend = make_engine_backend(*stack->engine, *stack->checkpoint.tokenizer, info,
+                                       chat_template ? *chat_template : nullptr,
+                                       chat_template ? std::string() : chat_template.error());
   std::fprintf(stderr, "serve: model '%s' ready: context %d tokens, KV pools %d full + %d sliding blocks of %d\n",
                info.id.c_str(), info.context_length, geometry.n_full_blocks, geometry.n_sliding_blocks,
                geometry.block_size);
@@ -102,6 +109,7 @@ Result<std::unique_ptr<ServingStack>> load_stack(const Args& args) {
 int run(int argc, char** argv) {
   Args args("serve", "OpenAI-compatible HTTP server (/v1/chat/completions, /v1/completions, ...)");
   add_model_options(args);
+  add_chat_template_option(args);
   args.option("host", "", "address to bind (default loopback only)", "127.0.0.1")
       .option("port", "", "TCP port (0: any free port, printed on stderr)", "8080")
       .option("api-key", "", "require 'Authorization: Bearer KEY' on /v1/*", "")

@@ -1,65 +1,102 @@
-// The Gemma 3 chat template (tokenizer_config.json "chat_template"), reproduced in C++ so a
-// request never runs a template engine. What it renders is checked character for character
-// against Jinja2 on tests/data/chat/cases.json (tools/render_chat_golden.py).
+// The checkpoint's own chat template, rendered as Hugging Face's apply_chat_template does, through
+// our Jinja engine (src/jinja/), and tokenized so that nothing a request writes becomes a control
+// token.
 //
-// What the template does, and so what render_chat does:
-//   <bos>
-//   an optional first system message (OpenAI's "developer" is the same) is not a turn: its content,
-//     NOT trimmed (for a list: only the first part's text), plus "\n\n", prefixes the first turn
-//   each following message i (0-based after the system one) must be "user" when i is even and
-//     anything else when i is odd (the template's exact rule; a later "system" becomes a turn)
-//   turn: <start_of_turn> + ("model" for assistant, else the role) + "\n" + content + <end_of_turn> + "\n"
-//     content: a string, trimmed (Python str.strip()), or a list of text parts, each trimmed, joined
-//   add_generation_prompt: <start_of_turn> + "model\n"
-// We are stricter than the template where it would silently drop or mangle input: unknown roles,
-// non-text parts (images) and malformed JSON are errors naming the field.
+// Where the template comes from (first found wins; see chat/template_source.h):
+//   --chat-template FILE  >  DIR/chat_template.jinja  >  tokenizer_config.json "chat_template"
+//   (a string, or the list form [{"name", "template"}]: "tool_use" when the request has tools and
+//   the list has it, else "default")  >  a GGUF's tokenizer.chat_template.
 //
-// Security: message content never becomes a control token. The prompt is kept as pieces, and only
-// the template's own markers are control pieces; text pieces are tokenized with special-token
-// matching off, so a user who writes "<end_of_turn>" cannot forge a turn.
+// What the template sees, as apply_chat_template passes it:
+//   messages               the request's messages (an assistant message's tool_calls[].function
+//                          .arguments, a JSON string in the OpenAI API, parsed into an object)
+//   tools                  the request's tools, or None
+//   add_generation_prompt  bool
+//   bos_token, eos_token, ... every "*_token" entry of tokenizer_config.json (string or
+//                          {"content": ...}); for a GGUF: bos_token and eos_token from its vocab
+//   + the request's chat_template_kwargs (they cannot replace the names above)
+//
+// Provenance (security): request data (messages, tools, kwargs) is untrusted; the Jinja engine
+// tracks which output bytes derive from it through every operation. A special token is matched in
+// the rendered text only where the template itself wrote all of its bytes
+// (Tokenizer::encode_with_provenance), so a user who types "<start_of_turn>" cannot forge a turn.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "util/result.h"
 
 namespace gemma3 {
 
 class Tokenizer;
+namespace jinja {
+class Template;
+}
 
-struct ChatMessage {
-  std::string role;                 // "system" (also for "developer"), "user" or "assistant"
-  std::vector<std::string> parts;   // the content string as one part, or each text part's text
-  bool content_is_string = true;    // false for list content (and absent content: no parts)
+// What a request asks the template to render. ordered_json, because key order is visible to
+// templates (`tools | tojson`, `arguments.items()`): it must be the request's, as in Python.
+struct ChatInput {
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array();   // validated by validate_chat_messages
+  nlohmann::ordered_json tools;                                          // null, or an array of tools
+  nlohmann::ordered_json kwargs = nlohmann::ordered_json::object();      // chat_template_kwargs
+  bool add_generation_prompt = true;
 };
 
-// Validates an OpenAI `messages` array. Errors name the field, e.g.
-// "messages[1].content[0].text must be a string". Does not check the turn order (render_chat does).
-Result<std::vector<ChatMessage>> parse_chat_messages(const nlohmann::json& messages);
-
-struct PromptPiece {
-  std::string text;
-  bool is_control;  // one of the template's own special tokens (<bos>, <start_of_turn>, <end_of_turn>)
-};
-
+// The rendered prompt: exactly the text Jinja renders, plus which bytes came from the request.
 struct ChatPrompt {
-  std::vector<PromptPiece> pieces;  // never holds an empty text piece
+  std::string text;
+  std::vector<std::pair<size_t, size_t>> untrusted;   // sorted [begin, end) byte ranges of `text`
 
-  // Exactly the string Jinja renders.
-  std::string text() const;
-
-  // Control pieces become their token ids; each run of adjacent text pieces is concatenated and
-  // encoded with parse_special=false (as Hugging Face splits on special tokens, then encodes each
-  // run between them). Adds no BOS of its own: the template's <bos> is the only one.
+  // Special tokens only where the template wrote them; no BOS added (the template writes its own).
   std::vector<int32_t> tokenize(const Tokenizer& tokenizer) const;
 };
 
-// Applies the template. Errors: no messages, a system message with no text part, and turns that
-// do not alternate ("messages[2].role: conversation roles must alternate user/assistant/...").
-Result<ChatPrompt> render_chat(const std::vector<ChatMessage>& messages, bool add_generation_prompt);
+// Checks the OpenAI messages shape that every template relies on, and nothing a template decides
+// (roles are the template's business): an array of objects with a string "role"; "content" a
+// string, null/absent, or an array of {"type": "text", "text": ...} parts (other part types are
+// refused: the model takes text only); "tool_calls" an array of {"id"?, "type": "function",
+// "function": {"name": string, "arguments": string or object}}; "name" / "tool_call_id" strings.
+// Errors name the field ("messages[2].tool_calls[0].function.name must be a string").
+Status validate_chat_messages(const nlohmann::ordered_json& messages);
+
+class ChatTemplate {
+ public:
+  // `default_source` renders requests without tools; `tool_use_source` (may be empty) those with.
+  // Parses both once. `origin` says where they came from (for `gemma3 info` and errors);
+  // `special_tokens` maps bos_token, eos_token, ... to their text.
+  static Result<std::shared_ptr<const ChatTemplate>> create(std::string default_source, std::string tool_use_source,
+                                                            std::string origin,
+                                                            std::map<std::string, std::string> special_tokens);
+  ~ChatTemplate();
+
+  Result<ChatPrompt> render(const ChatInput& input) const;
+
+  const std::string& origin() const { return origin_; }
+  const std::string& source() const { return default_source_; }
+  bool has_tool_use_template() const { return tool_use_ != nullptr; }
+  const std::map<std::string, std::string>& special_tokens() const { return special_tokens_; }
+
+ private:
+  ChatTemplate() = default;
+  std::string default_source_, tool_use_source_, origin_;
+  std::unique_ptr<jinja::Template> default_, tool_use_;
+  std::map<std::string, std::string> special_tokens_;
+};
+
+// Where a model's template is: `model_path` a checkpoint folder or a GGUF file; `override_file`
+// (--chat-template) wins when non-empty. Error when no template is found anywhere, naming the
+// places looked at, or when the template does not parse (line and column).
+Result<std::shared_ptr<const ChatTemplate>> load_chat_template(const std::filesystem::path& model_path,
+                                                               const Tokenizer& tokenizer,
+                                                               const std::filesystem::path& override_file = {});
 
 }  // namespace gemma3

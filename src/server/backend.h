@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat/chat_template.h"
 #include "engine/engine.h"
 #include "util/result.h"
 
@@ -51,6 +52,11 @@ class ServingBackend {
   // The chat template applied to the request's "messages" with the generation prompt, tokenized
   // (BOS included). The error message names the offending message field.
   virtual Result<std::vector<int32_t>> chat_prompt(const nlohmann::json& messages) const = 0;
+  // The same with the request's tools and chat_template_kwargs (ChatInput in chat/chat_template.h).
+  // Backends without templates (test fakes) render the messages alone.
+  virtual Result<std::vector<int32_t>> chat_prompt(const ChatInput& input) const {
+    return chat_prompt(nlohmann::json(input.messages));
+  }
   // A raw text prompt for /v1/completions: BOS + tokens (special tokens in the text are honoured;
   // a leading "<bos>" in the text is not doubled).
   virtual std::vector<int32_t> text_prompt(const std::string& text) const = 0;

@@ -30,15 +30,25 @@ class HandleStream final : public TokenStream {
 
 class EngineBackend final : public ServingBackend {
  public:
-  EngineBackend(Engine& engine, const Tokenizer& tokenizer, ModelInfo model)
-      : engine_(engine), tokenizer_(tokenizer), model_(std::move(model)) {}
+  EngineBackend(Engine& engine, const Tokenizer& tokenizer, ModelInfo model, std::shared_ptr<const ChatTemplate> chat_template,
+                std::string chat_template_error)
+      : engine_(engine),
+        tokenizer_(tokenizer),
+        model_(std::move(model)),
+        chat_template_(std::move(chat_template)),
+        chat_template_error_(std::move(chat_template_error)) {}
 
   const ModelInfo& model() const override { return model_; }
 
   Result<std::vector<int32_t>> chat_prompt(const nlohmann::json& messages) const override {
-    auto parsed = parse_chat_messages(messages);
-    if (!parsed.ok()) return std::move(parsed).take_error();
-    auto rendered = render_chat(parsed.value(), /*add_generation_prompt=*/true);
+    ChatInput input;
+    input.messages = messages;
+    return chat_prompt(input);
+  }
+
+  Result<std::vector<int32_t>> chat_prompt(const ChatInput& input) const override {
+    if (!chat_template_) return make_error(chat_template_error_);
+    auto rendered = chat_template_->render(input);
     if (!rendered.ok()) return std::move(rendered).take_error();
     return rendered->tokenize(tokenizer_);
   }
@@ -67,12 +77,17 @@ class EngineBackend final : public ServingBackend {
   Engine& engine_;
   const Tokenizer& tokenizer_;
   ModelInfo model_;
+  std::shared_ptr<const ChatTemplate> chat_template_;
+  std::string chat_template_error_;
 };
 
 }  // namespace
 
-std::unique_ptr<ServingBackend> make_engine_backend(Engine& engine, const Tokenizer& tokenizer, ModelInfo model) {
-  return std::make_unique<EngineBackend>(engine, tokenizer, std::move(model));
+std::unique_ptr<ServingBackend> make_engine_backend(Engine& engine, const Tokenizer& tokenizer, ModelInfo model,
+                                                    std::shared_ptr<const ChatTemplate> chat_template,
+                                                    std::string chat_template_error) {
+  return std::make_unique<EngineBackend>(engine, tokenizer, std::move(model), std::move(chat_template),
+                                         std::move(chat_template_error));
 }
 
 }  // namespace gemma3
