@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "util/json_depth.h"
+
 namespace gemma3 {
 
 namespace {
@@ -330,37 +332,13 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
-namespace {
-
-// The deepest nesting of arrays and objects in `text` (brackets inside strings do not count). A
-// parsed value is copied and destroyed recursively, so a body of 100,000 '[' would overflow the
-// stack: it is refused before parsing.
-constexpr int kMaxJsonDepth = 256;
-
-bool nests_deeper_than(std::string_view text, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
-
-}  // namespace
+// A parsed value is copied and destroyed recursively, so a body of 100,000 '[' would overflow the
+// stack: it is refused before parsing (util/json_depth.h).
+constexpr size_t kMaxJsonDepth = 256;
 
 ApiResult<nlohmann::json> parse_json_body(std::string_view body) {
   if (!is_valid_utf8(body)) return invalid_body("The request body is not valid UTF-8.");
-  if (nests_deeper_than(body, kMaxJsonDepth)) {
+  if (json_nesting_depth(body) > kMaxJsonDepth) {
     return invalid_body("The request body nests arrays and objects deeper than " + std::to_string(kMaxJsonDepth) +
                         " levels.");
   }

@@ -37,6 +37,19 @@ TEST(ServerRequest, BodyMustBeUtf8JsonObject) {
   EXPECT_FALSE(parse_json_body("").ok());
 }
 
+TEST(ServerRequest, DeeplyNestedBodiesAreRefusedBeforeParsing) {
+  // 100,000 levels would overflow the stack when the parsed value is copied or destroyed.
+  const std::string deep = "{\"messages\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto r = parse_json_body(deep);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().status, 400);
+  EXPECT_NE(r.error().message.find("deeper than 256"), std::string::npos);
+  EXPECT_FALSE(parse_json_body(std::string(300, '{')).ok());
+  // Brackets inside strings do not nest; 255 levels inside the body object are fine.
+  EXPECT_TRUE(parse_json_body("{\"a\": \"" + std::string(1000, '[') + "\\\"\"}").ok());
+  EXPECT_TRUE(parse_json_body("{\"a\": " + std::string(255, '[') + std::string(255, ']') + "}").ok());
+}
+
 TEST(ServerRequest, Utf8Validation) {
   EXPECT_TRUE(is_valid_utf8("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80"));
   EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));           // overlong
