@@ -5,7 +5,7 @@
 # not in this repository. Get it with
 #     git clone https://github.com/guidance-ai/jsonschemabench
 # then
-#     bench/grammar/run_corpus.sh PATH/TO/jsonschemabench [BUILD_DIR] [--limit N] [--reference]
+#     bench/grammar/run_corpus.sh PATH/TO/jsonschemabench [BUILD_DIR] [--every K] [--limit N] [--reference]
 # Prints the JSON summary (shares, invalid accepted, refusal reasons, compile times) and writes one
 # line per schema that is not fully correct to BUILD_DIR/schema_corpus_failures.tsv.
 set -euo pipefail
