@@ -1,6 +1,6 @@
 // The `format`s ajv-formats checks in full mode, as regular expressions written here from their
 // definitions (RFC 3339 dates and times with ajv's day-of-month, leap-year and time-zone checks;
-// ajv's email, uuid, IPv4, IPv6 and hostname rules). Where ajv's check is not a regular language
+// RFC 3986 URIs; ajv's email, uuid, IPv4, IPv6 and hostname rules). Where ajv's check is not a regular language
 // of reasonable size, the pattern is a documented SUBSET (never accepting what ajv rejects):
 //   - time / date-time: a leap second (:60) is accepted only at 23:59:60 UTC written with a zero
 //     offset (Z, +00, +00:00, +0000, -00...); ajv also accepts it at the equivalent local times.
@@ -61,6 +61,34 @@ std::string hostname_pattern() {
   return out + ")";
 }
 
+// RFC 3986 URIs with ajv's choices: a scheme is required, "//" or a single "/" may introduce the
+// authority, IPv4 octets may have leading zeros, and the path after the scheme is never empty.
+std::string uri_pattern() {
+  const std::string pct = "%[0-9a-f]{2}";
+  const std::string unreserved_sub = "a-z0-9\\-._~!$&'()*+,;=";
+  const std::string pchar = "(?:[" + unreserved_sub + ":@]|" + pct + ")";
+  const std::string octet = "(?:25[0-5]|2[0-4]\\d|[01]?\\d\\d?)";
+  const std::string v4 = "(?:" + octet + "\\.){3}" + octet;
+  const std::string h = "[0-9a-f]{1,4}";
+  // RFC 3986's IPv6address: the last 32 bits as two groups or an IPv4 address.
+  const std::string ls32 = "(?:" + h + ":" + h + "|" + v4 + ")";
+  std::string v6 = "(?:(?:" + h + ":){6}" + ls32 + "|::(?:" + h + ":){5}" + ls32 + "|(?:" + h + ")?::(?:" + h + ":){4}" + ls32;
+  for (int k = 1; k <= 4; ++k) {
+    const int groups = 4 - k;   // explicit groups after "::" before ls32
+    v6 += "|(?:(?:" + h + ":){0," + std::to_string(k) + "}" + h + ")?::" +
+          (groups > 0 ? "(?:" + h + ":){" + std::to_string(groups) + "}" : "") + ls32;
+  }
+  v6 += "|(?:(?:" + h + ":){0,5}" + h + ")?::" + h + "|(?:(?:" + h + ":){0,6}" + h + ")?::)";
+  const std::string ip_literal = "\\[(?:" + v6 + "|v[0-9a-f]+\\.[" + unreserved_sub + ":]+)\\]";
+  const std::string host = "(?:" + ip_literal + "|" + v4 + "|(?:[" + unreserved_sub + "]|" + pct + ")*)";
+  const std::string userinfo = "(?:(?:[" + unreserved_sub + ":]|" + pct + ")*@)?";
+  const std::string segment = pchar + "*", segment_nz = pchar + "+";
+  const std::string hier = "(?:/?/" + userinfo + host + "(?::\\d*)?(?:/" + segment + ")*" + "|/(?:" + segment_nz + "(?:/" + segment +
+                           ")*)?|" + segment_nz + "(?:/" + segment + ")*)";
+  const std::string tail = "(?:\\?(?:[" + unreserved_sub + ":@/?]|" + pct + ")*)?(?:#(?:[" + unreserved_sub + ":@/?]|" + pct + ")*)?";
+  return "[a-z][a-z0-9+\\-.]*:" + hier + tail;
+}
+
 const std::string kEmailLocal = "[a-z0-9!#$%&'*+/=?^_`{|}~-]+";
 const std::string kEmailLabel = "[a-z0-9](?:[a-z0-9-]*[a-z0-9])?";
 
@@ -83,11 +111,12 @@ Result<std::optional<FormatPattern>> format_pattern(const std::string& format) {
   if (format == "ipv4") return P(FormatPattern{kIpv4, false});
   if (format == "ipv6") return P(FormatPattern{ipv6_pattern(), true});
   if (format == "hostname") return P(FormatPattern{hostname_pattern(), true});
+  if (format == "uri") return P(FormatPattern{uri_pattern(), true});
   if (format == "json-pointer") return P(FormatPattern{"(?:/(?:[^~/]|~0|~1)*)*", false});
   if (format == "relative-json-pointer") return P(FormatPattern{"(?:0|[1-9][0-9]*)(?:#|(?:/(?:[^~/]|~0|~1)*)*)", false});
   // Formats ajv-formats checks, and those of the JSON Schema specification (a validator with a
   // format checker asserts them), that have no pattern here.
-  for (const char* refused : {"uri", "uri-reference", "uri-template", "url", "duration", "regex", "byte",
+  for (const char* refused : {"uri-reference", "uri-template", "url", "duration", "regex", "byte",
                               "json-pointer-uri-fragment", "iri", "iri-reference", "idn-email", "idn-hostname"}) {
     if (format == refused) return make_error("format '" + format + "' is not supported");
   }

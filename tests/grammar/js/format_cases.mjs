@@ -19,9 +19,12 @@ const seeds = {
   ipv6: ["::", "::1", "1:2:3:4:5:6:7:8", "fe80::1:2", "::ffff:1.2.3.4", "1:2:3:4:5:6:7::", "1::", "1:2::3:4", "a:b:c:d:e:f:1.2.3.4"],
   hostname: ["example.com", "a-b.c.", "localhost", "xn--bcher-kva.example", "a.b.c.d.e.f.g"],
   "json-pointer": ["", "/a/b", "/~0/~1", "/a~2"],
+  uri: ["http://example.com/a/b?c=d#e", "https://user:pw@[::1]:8080/x", "urn:isbn:0451450523", "mailto:a@b.c", "file:///etc/x",
+        "http://192.168.001.1/", "ftp://[v1.fe]/", "HTTP://EXAMPLE.COM/%7Euser", "a:/b", "tel:+1-816-555-1212",
+        "http://[2001:db8::7]/c=GB?objectClass?one", "ldap://[1:2:3:4:5:6:1.2.3.4]/", "x:y/z?#"],
   "relative-json-pointer": ["0", "1/a", "2#", "10/~0"],
 };
-const alphabet = "0123456789:.-+TtZz@/~#abcdefABCDEF_ xX!";
+const alphabet = "0123456789:.-+TtZz@/~#abcdefABCDEF_ xX![]%?";
 
 let state = 12345;
 function rand(n) {
