@@ -36,12 +36,12 @@ export function checkLocal(base) {
  * The server to target: --base URL (with --pid for memory readings), or --bin + --model-dir to
  * start `gemma3 serve --port 0` here (stopped by the returned stop()).
  */
-export async function acquireServer(opts, extraServeArgs = []) {
+export async function acquireServer(opts, extraServeArgs = [], { quiet = true } = {}) {
   if (opts.base) {
     return { base: checkLocal(opts.base), pid: opts.pid || 0, stop: async () => {} };
   }
   if (!opts.bin || !opts['model-dir']) throw new Error('give --base URL [--pid PID], or --bin PATH --model-dir DIR');
-  const args = ['serve', '-m', opts['model-dir'], '--port', '0', '--quiet', ...extraServeArgs];
+  const args = ['serve', '-m', opts['model-dir'], '--port', '0', ...(quiet ? ['--quiet'] : []), ...extraServeArgs];
   if (opts.threads) args.push('-t', String(opts.threads));
   const proc = spawn(opts.bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -93,8 +93,9 @@ export function percentile(values, p) {
  * One streamed request. Returns { ok, status, ttftMs, gapsMs, tokens, text, finish, error }.
  * ttft: request start -> first non-empty content. gaps: time between consecutive content
  * chunks (a chunk normally carries one token; a slow reader may see merged ones). tokens: usage.
+ * slowReadMs: pause this long before taking each piece of the body (a slow reader).
  */
-export async function streamRequest(base, path, body, { apiKey, signal } = {}) {
+export async function streamRequest(base, path, body, { apiKey, signal, slowReadMs = 0 } = {}) {
   const headers = { 'content-type': 'application/json' };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
   const t0 = performance.now();
@@ -117,6 +118,7 @@ export async function streamRequest(base, path, body, { apiKey, signal } = {}) {
   let buffer = '', last = NaN, done = false;
   try {
     for await (const bytes of res.body) {
+      if (slowReadMs > 0) await sleep(slowReadMs);   // a slow reader: the server must not wait on it
       buffer += decoder.decode(bytes, { stream: true });
       let end;
       while ((end = buffer.indexOf('\n\n')) >= 0) {
