@@ -320,6 +320,11 @@ try {
   const alive = server.proc ? server.proc.exitCode === null : health === 200;
   pass = stats.valid_failed === 0 && stats.greedy_mismatch === 0 && stats.faults_wrong === 0 && idle.running === 0 &&
          idle.kv === 0 && health === 200 && alive && (rssGrowth === null || rssGrowth <= 0.05) && badLines.length === 0;
+} catch (e) {
+  // Most likely the server died: say how, with the end of its log.
+  console.log(`soak aborted: ${e.cause ?? e}`);
+  if (server.proc) console.log(`server exit: code ${server.proc.exitCode}, signal ${server.proc.signalCode}`);
+  if (server.log) console.log('server log (end):\n' + server.log().split('\n').slice(-30).join('\n'));
 } finally {
   await server.stop();
 }
