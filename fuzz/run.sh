@@ -10,6 +10,7 @@
 #   --seconds N  fuzzing time per target (default 600; `make fuzz-smoke` uses 5; 0 = replay only)
 #   --build DIR  the clang build folder (default build-fuzz)
 #   --jobs J     build parallelism (default: nproc)
+#   --no-build   run the targets as built
 #   TARGET       e.g. gguf request (default: every fuzz/*_fuzz.cc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,13 +18,15 @@ cd "$(dirname "$0")/.."
 seconds=600
 build=build-fuzz
 jobs=$(nproc)
+build_first=1
 targets=()
 while (($#)); do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --build) build="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --no-build) build_first=0; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     -*) echo "fuzz/run.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -33,13 +36,13 @@ if ((${#targets[@]} == 0)); then
 fi
 
 command -v clang++ >/dev/null || { echo "fuzz/run.sh: clang++ is needed (tools/install_deps.sh installs it)" >&2; exit 1; }
-if [[ ! -f "$build/CMakeCache.txt" ]]; then
+if ((build_first)) && [[ ! -f "$build/CMakeCache.txt" ]]; then
   # -O1 with line tables: fast to build, and stack traces name the line.
   cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
     -DGEMMA3_FUZZ=ON -DGEMMA3_BUILD_TESTS=OFF -DGEMMA3_BUILD_BENCH=OFF >/dev/null
 fi
-cmake --build "$build" -j "$jobs" --target "${targets[@]/%/_fuzz}"
+((build_first)) && cmake --build "$build" -j "$jobs" --target "${targets[@]/%/_fuzz}"
 
 symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer
 [[ -x "$symbolizer" ]] && export ASAN_SYMBOLIZER_PATH="$symbolizer"

@@ -51,9 +51,13 @@ class LazyDfa {
   // The state before any byte of a lexeme in `lexemes` (sorted). Accepts nothing.
   uint32_t start(const std::vector<uint32_t>& lexemes);
   uint32_t step(uint32_t state, uint8_t byte) {
-    int32_t& t = trans_[state * n_classes_ + nfa_->byte_class[byte]];
-    if (t < 0) t = static_cast<int32_t>(compute(state, nfa_->byte_class[byte]));
-    return static_cast<uint32_t>(t);
+    const size_t i = state * n_classes_ + nfa_->byte_class[byte];
+    // Not a reference into trans_ held across compute(): a new state grows trans_ (use after free).
+    if (trans_[i] < 0) {
+      const auto next = static_cast<int32_t>(compute(state, nfa_->byte_class[byte]));
+      trans_[i] = next;
+    }
+    return static_cast<uint32_t>(trans_[i]);
   }
   // Id of the set of lexemes ending at `state` (0: none); accept_set(id) lists them.
   uint32_t accept_id(uint32_t state) const { return accept_id_[state]; }

@@ -39,6 +39,26 @@ bool dfa_matches(LazyDfa& dfa, const std::string& s) {
   return dfa.accept_id(d) != 0;
 }
 
+// Found by fuzz/grammar_fuzz (ASan): step() held a reference into the transition table across
+// compute(), which grows the table when it creates a state. Each byte of a long literal is a new state.
+TEST(Lexer, StepCreatesStatesWhileTheTableGrows) {
+  std::string word;
+  for (int i = 0; i < 200; ++i) word.push_back(static_cast<char>('a' + i % 26));
+  std::vector<RegexPtr> bytes;
+  for (char c : word) {
+    std::bitset<256> s;
+    s.set(static_cast<uint8_t>(c));
+    bytes.push_back(Regex::byte_set(s));
+  }
+  Grammar g;
+  g.add_lexeme(Regex::concat(std::move(bytes)));
+  auto nfa = Nfa::build(g.lexemes, 100000);
+  ASSERT_TRUE(nfa.ok()) << nfa.error();
+  LazyDfa dfa(&*nfa);
+  EXPECT_TRUE(dfa_matches(dfa, word));
+  EXPECT_FALSE(dfa_matches(dfa, word.substr(0, word.size() - 1)));
+}
+
 TEST(Lexer, DfaAgreesWithTheReferenceOnRandomRegexes) {
   std::mt19937 rng(99);
   int matched = 0;
