@@ -189,6 +189,14 @@ void append_utf8(std::string& out, uint32_t c) {
   }
 }
 
+std::vector<uint32_t> decode_utf8(std::string_view s) {
+  std::vector<uint32_t> out;
+  size_t pos = 0;
+  uint32_t c = 0;
+  while (pos < s.size() && next_utf8(s, pos, c)) out.push_back(c);
+  return out;
+}
+
 bool next_utf8(std::string_view s, size_t& pos, uint32_t& c) {
   const auto b0 = static_cast<uint8_t>(s[pos]);
   int n = b0 < 0x80 ? 1 : (b0 >> 5) == 6 ? 2 : (b0 >> 4) == 14 ? 3 : (b0 >> 3) == 30 ? 4 : 0;

@@ -53,6 +53,8 @@ const RegexPtr& utf8_any_char_regex();   // any code point, raw UTF-8
 
 // Appends the UTF-8 bytes of `c` to `out`.
 void append_utf8(std::string& out, uint32_t c);
+// The code points of valid UTF-8 text (stops at the first invalid byte).
+std::vector<uint32_t> decode_utf8(std::string_view s);
 // Decodes one UTF-8 code point of `s` at `pos` (advancing it); returns false on invalid UTF-8.
 bool next_utf8(std::string_view s, size_t& pos, uint32_t& c);
 

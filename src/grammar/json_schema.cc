@@ -1,6 +1,7 @@
 // JSON Schema -> grammar: entry points, keyword bookkeeping, $ref, and the dispatch of one schema
 // to applicators (allOf / anyOf / oneOf), literal values (enum / const) and per-type lowerings.
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "grammar/schema_lowering.h"
@@ -66,19 +67,25 @@ std::string percent_decode(const std::string& s) {
   return out;
 }
 
-std::string escape_pointer_token(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
-
 constexpr const char* kTypes[] = {"null", "boolean", "object", "array", "string", "number", "integer"};
 
 }  // namespace
+
+std::string pointer_token(const std::string& key) {
+  std::string out;
+  for (char c : key) out += c == '~' ? "~0" : (c == '/' ? "~1" : std::string(1, c));
+  return out;
+}
+
+Decimal schema_number(const OJson& v) {
+  if (v.is_number_integer()) {
+    return *parse_decimal(v.is_number_unsigned() ? std::to_string(v.get<uint64_t>()) : std::to_string(v.get<int64_t>()));
+  }
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.get<double>());
+  auto d = parse_decimal(std::string_view(buf, static_cast<size_t>(end - buf)));
+  return d ? *d : exact_decimal(v.get<double>());
+}
 
 bool is_annotation_keyword(const std::string& key) {
   return annotation_keywords().count(key) > 0 || key.rfind("x-", 0) == 0 ||
@@ -170,7 +177,7 @@ Result<std::pair<const OJson*, std::string>> SchemaLowering::resolve_ref(const s
     } else {
       return error(ptr, "$ref '" + ref + "' points to nothing");
     }
-    canonical += "/" + escape_pointer_token(key);
+    canonical += "/" + pointer_token(key);
   }
   return std::make_pair(node, canonical);
 }

@@ -13,11 +13,18 @@
 #include "grammar/front_ends.h"
 #include "grammar/grammar_ir.h"
 #include "grammar/json_syntax.h"
+#include "grammar/number_ranges.h"
 #include "util/result.h"
 
 namespace gemma3::grammar {
 
 using OJson = nlohmann::ordered_json;
+
+// A JSON pointer token for an object key (~ as ~0, / as ~1).
+std::string pointer_token(const std::string& key);
+// The exact value a schema number denotes: integers as written, floats by their shortest text (the
+// double a validator compares with).
+Decimal schema_number(const OJson& v);
 
 // JSON Schema equality of two values (numbers by value, objects regardless of key order).
 bool schema_values_equal(const OJson& a, const OJson& b);

@@ -9,19 +9,6 @@
 namespace gemma3::grammar {
 namespace {
 
-// The exact value a schema number denotes: integers as written, floats by their shortest text
-// (the double ajv compares with).
-Decimal schema_decimal(const OJson& v) {
-  if (v.is_number_integer()) {
-    auto d = parse_decimal(v.is_number_unsigned() ? std::to_string(v.get<uint64_t>()) : std::to_string(v.get<int64_t>()));
-    return *d;
-  }
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.get<double>());
-  auto d = parse_decimal(std::string_view(buf, static_cast<size_t>(end - buf)));
-  return d ? *d : exact_decimal(v.get<double>());
-}
-
 Decimal add_one(const Decimal& d) {   // d integer
   Decimal r = d;
   if (!d.negative) {
@@ -82,7 +69,7 @@ Result<uint32_t> SchemaLowering::lower_number(const OJson& s, const std::string&
       const char* flag = upper ? "exclusiveMaximum" : "exclusiveMinimum";
       strict = s.contains(flag) && s[flag].is_boolean() && s[flag].get<bool>();
     }
-    const NumberBound b = strict ? double_bound(v.get<double>(), true, upper) : NumberBound{schema_decimal(v), false};
+    const NumberBound b = strict ? double_bound(v.get<double>(), true, upper) : NumberBound{schema_number(v), false};
     tighten(upper ? hi : lo, b, upper);
   }
   RegexPtr regex;
@@ -90,7 +77,7 @@ Result<uint32_t> SchemaLowering::lower_number(const OJson& s, const std::string&
   if (s.contains("multipleOf")) {
     const OJson& m = s["multipleOf"];
     if (!m.is_number() || m.get<double>() <= 0) return error(ptr, "keyword 'multipleOf' must be a positive number");
-    const Decimal k = schema_decimal(m);
+    const Decimal k = schema_number(m);
     if (!k.is_integer()) {
       return error(ptr, "keyword 'multipleOf' with a fractional value is not supported (validators divide in floating point)");
     }

@@ -15,20 +15,6 @@
 namespace gemma3::grammar {
 namespace {
 
-std::string pointer_token(const std::string& key) {
-  std::string out;
-  for (char c : key) out += c == '~' ? "~0" : (c == '/' ? "~1" : std::string(1, c));
-  return out;
-}
-
-std::vector<uint32_t> codepoints(const std::string& s) {
-  std::vector<uint32_t> out;
-  size_t pos = 0;
-  uint32_t c = 0;
-  while (pos < s.size() && next_utf8(s, pos, c)) out.push_back(c);
-  return out;
-}
-
 // Strings over `alphabet` (each character through `encode`) that are not in `names`: a trie of the
 // names, where every node may stop (unless a name ends there), continue along the trie, or leave it
 // with any other character and then write anything.
@@ -95,7 +81,7 @@ Result<uint32_t> SchemaLowering::lower_object(const OJson& s, const std::string&
     OJson schema = own ? *own : OJson(true);
     bool matched = false;
     for (const auto& [node, sub] : pattern_nodes) {
-      if (!regex_full_match(node, codepoints(name))) continue;
+      if (!regex_full_match(node, decode_utf8(name))) continue;
       matched = true;
       auto m = merge(schema, *sub, ptr + "/patternProperties", depth + 1);
       if (!m) return m;
@@ -156,7 +142,7 @@ Result<uint32_t> SchemaLowering::lower_object(const OJson& s, const std::string&
         }
       }
       for (const auto& name : listed) {
-        if (regex_full_match(pattern_nodes[i].first, codepoints(name))) {
+        if (regex_full_match(pattern_nodes[i].first, decode_utf8(name))) {
           return error(ptr, "keyword 'patternProperties': listed property '" + name + "' also matches a pattern; not supported");
         }
       }
@@ -174,7 +160,7 @@ Result<uint32_t> SchemaLowering::lower_object(const OJson& s, const std::string&
     Trie trie;
     for (const auto& name : listed) {
       Trie* node = &trie;
-      for (uint32_t c : codepoints(name)) node = &node->children[c];
+      for (uint32_t c : decode_utf8(name)) node = &node->children[c];
       node->terminal = true;
     }
     const RegexPtr any_tail = Regex::star(syntax_.is_json() ? syntax_.any_char() : utf8_regex(alphabet));

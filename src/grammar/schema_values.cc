@@ -12,24 +12,6 @@
 namespace gemma3::grammar {
 namespace {
 
-std::vector<uint32_t> codepoints(const std::string& s) {
-  std::vector<uint32_t> out;
-  size_t pos = 0;
-  uint32_t c = 0;
-  while (pos < s.size() && next_utf8(s, pos, c)) out.push_back(c);
-  return out;
-}
-
-Decimal number_decimal(const OJson& v) {
-  if (v.is_number_integer()) {
-    return *parse_decimal(v.is_number_unsigned() ? std::to_string(v.get<uint64_t>()) : std::to_string(v.get<int64_t>()));
-  }
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.get<double>());
-  auto d = parse_decimal(std::string_view(buf, static_cast<size_t>(end - buf)));
-  return d ? *d : exact_decimal(v.get<double>());
-}
-
 bool json_type_is(const OJson& v, const std::string& type) {
   if (type == "null") return v.is_null();
   if (type == "boolean") return v.is_boolean();
@@ -43,7 +25,7 @@ bool json_type_is(const OJson& v, const std::string& type) {
 
 // JSON Schema equality: numbers by value, objects regardless of key order.
 bool json_equal(const OJson& a, const OJson& b) {
-  if (a.is_number() && b.is_number()) return compare(number_decimal(a), number_decimal(b)) == 0;
+  if (a.is_number() && b.is_number()) return compare(schema_number(a), schema_number(b)) == 0;
   if (a.type() != b.type()) return false;
   if (a.is_array()) {
     if (a.size() != b.size()) return false;
@@ -76,7 +58,7 @@ Result<uint32_t> SchemaLowering::value_rule(const OJson& v) {
     seq.push_back(syntax_.token(v.get<bool>() ? "true" : "false"));
   } else if (v.is_number()) {
     if (!std::isfinite(v.get<double>())) return error("", "enum/const number is not finite");
-    const Decimal d = number_decimal(v);
+    const Decimal d = schema_number(v);
     const NumberBound b{d, false};
     seq.push_back(syntax_.token_regex("value " + v.dump(), decimal_range_regex(b, b)));
   } else if (v.is_string()) {
@@ -167,7 +149,7 @@ Result<bool> SchemaLowering::satisfies(const OJson& v, const OJson& schema, cons
       if (!found) return false;
     } else if (key == "minLength" || key == "maxLength" || key == "pattern" || key == "format") {
       if (!v.is_string()) continue;
-      const std::vector<uint32_t> text = codepoints(v.get<std::string>());
+      const std::vector<uint32_t> text = decode_utf8(v.get<std::string>());
       if (key == "minLength" && rule.is_number() && text.size() < rule.get<double>()) return false;
       if (key == "maxLength" && rule.is_number() && text.size() > rule.get<double>()) return false;
       if (key == "pattern" || key == "format") {
