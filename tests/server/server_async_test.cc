@@ -13,6 +13,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <future>
 
 #include "engine/request_channel.h"
@@ -169,12 +170,16 @@ TEST_F(ServerAsync, IdleAndSlowConnectionsHoldNoThread) {
   }
   for (int fd : slow) send_all(fd, "st: x\r\n");
   auto c = client();
-  const auto t0 = Clock::now();
-  auto h = c->Get("/health");
-  const double health_ms = ms_since(t0);
-  ASSERT_TRUE(h);
-  EXPECT_EQ(h->status, 200);
-  EXPECT_LT(health_ms, 100.0);
+  std::vector<double> health_ms;
+  for (int i = 0; i < 5; ++i) {
+    const auto t0 = Clock::now();
+    auto h = c->Get("/health");
+    health_ms.push_back(ms_since(t0));
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->status, 200);
+  }
+  std::sort(health_ms.begin(), health_ms.end());
+  EXPECT_LT(health_ms[2], 100.0);   // the median: one scheduling hiccup of a shared machine is not the server
   const auto t1 = Clock::now();
   auto r = c->Post("/v1/chat/completions", chat().dump(), "application/json");
   const double chat_ms = ms_since(t1);
@@ -349,12 +354,12 @@ TEST_F(ServerAsync, EngineNotificationsDriveStreamsWithoutPolling) {
 
 TEST_F(ServerAsync, ShutdownFinishesInFlightWorkWithinTheDeadline) {
   start();
-  state_.token_delay = milliseconds(10);
+  state_.token_delay = milliseconds(50);
   // A short stream that finishes well within the deadline, and a long one that cannot.
   auto short_stream = std::async(std::launch::async, [this] {
     httplib::Client c("127.0.0.1", server_->port());
     c.set_read_timeout(10);
-    return c.Post("/v1/chat/completions", chat({{"stream", true}, {"max_tokens", 10}}).dump(), "application/json");
+    return c.Post("/v1/chat/completions", chat({{"stream", true}, {"max_tokens", 5}}).dump(), "application/json");
   });
   auto long_stream = std::async(std::launch::async, [this] {
     httplib::Client c("127.0.0.1", server_->port());
@@ -365,8 +370,8 @@ TEST_F(ServerAsync, ShutdownFinishesInFlightWorkWithinTheDeadline) {
   for (int i = 0; i < 200 && state_.live < 2; ++i) std::this_thread::sleep_for(milliseconds(5));
   ASSERT_EQ(state_.live, 2);
   const auto t0 = Clock::now();
-  EXPECT_FALSE(server_->shutdown(milliseconds(400)));   // the long stream needs ~600 ms
-  EXPECT_LT(ms_since(t0), 3000.0);
+  EXPECT_FALSE(server_->shutdown(milliseconds(1000)));   // the short stream needs ~250 ms, the long one 3 s
+  EXPECT_LT(ms_since(t0), 4000.0);
   EXPECT_LT(connect_to(server_->port()), 0);   // no longer accepting
 
   auto s = short_stream.get();
