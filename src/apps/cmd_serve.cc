@@ -20,6 +20,7 @@
 #include "engine/engine.h"
 #include "engine/forward_runner.h"
 #include "server/engine_backend.h"
+#include "toolcall/tool_format.h"
 #include "server/http_server.h"
 #include "server/http_transport.h"
 #include "server/response_builder.h"
@@ -97,9 +98,21 @@ Result<std::unique_ptr<ServingStack>> load_stack(const Args& args) {
   auto chat_template = load_chat_template_for(args, stack->checkpoint.dir, *stack->checkpoint.tokenizer);
   if (!chat_template && args.has("chat-template")) return make_error(chat_template.error());
   if (!chat_template) std::fprintf(stderr, "serve: warning: %s\n", chat_template.error().c_str());
-  stack->backend = make_engine_backend(*stack->engine, *stack->checkpoint.tokenizer, info,
-                                       chat_template ? *chat_template : nullptr,
-                                       chat_template ? std::string() : chat_template.error());
+  EngineBackendOptions backend_options;
+  backend_options.eos_ids = options.eos_ids;
+  if (chat_template) {
+    backend_options.chat_template = *chat_template;
+    // How this checkpoint writes function calls: from its template's markers, or --tool-format.
+    auto format = toolcall::choose_tool_format((*chat_template)->source(), *stack->checkpoint.tokenizer,
+                                               args.get("tool-format"));
+    if (!format) return make_error("--tool-format: " + format.error());
+    backend_options.tool_format = *format;
+    std::fprintf(stderr, "serve: chat template from %s; tool calls in the %s format\n",
+                 (*chat_template)->origin().c_str(), (*format)->name().c_str());
+  } else {
+    backend_options.chat_template_error = chat_template.error();
+  }
+  stack->backend = make_engine_backend(*stack->engine, *stack->checkpoint.tokenizer, info, std::move(backend_options));
   std::fprintf(stderr, "serve: model '%s' ready: context %d tokens, KV pools %d full + %d sliding blocks of %d\n",
                info.id.c_str(), info.context_length, geometry.n_full_blocks, geometry.n_sliding_blocks,
                geometry.block_size);
@@ -110,6 +123,7 @@ int run(int argc, char** argv) {
   Args args("serve", "OpenAI-compatible HTTP server (/v1/chat/completions, /v1/completions, ...)");
   add_model_options(args);
   add_chat_template_option(args);
+  args.option("tool-format", "", "how the model writes tool calls: functiongemma or json (default: chosen from the chat template)");
   args.option("host", "", "address to bind (default loopback only)", "127.0.0.1")
       .option("port", "", "TCP port (0: any free port, printed on stderr)", "8080")
       .option("api-key", "", "require 'Authorization: Bearer KEY' on /v1/*", "")

@@ -30,7 +30,7 @@ struct ActiveRequest : Sequence {
       : request(std::move(req)),
         channel(std::move(ch)),
         sampler(request.sampling, seed),
-        decoder(tokenizer, /*skip_special_tokens=*/true),
+        decoder(tokenizer, /*skip_special_tokens=*/true, request.visible_special_ids),
         stops(request.stop),
         submitted(EngineClock::now()) {}
 

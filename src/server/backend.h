@@ -22,6 +22,11 @@
 
 namespace gemma3 {
 
+class ConstraintCompiler;
+namespace toolcall {
+class ToolFormat;
+}
+
 struct ModelInfo {
   std::string id;                // the name clients pass as "model"
   int32_t context_length = 0;    // prompt + completion tokens per sequence
@@ -64,6 +69,13 @@ class ServingBackend {
   virtual Status validate_sampling(const SamplingParams& params) const = 0;
   virtual std::variant<std::unique_ptr<TokenStream>, SubmitError> submit(GenerationRequest request) = 0;
   virtual std::string metrics_prometheus() const = 0;
+
+  // Structured outputs and tool calls: the compiled-grammar cache for this model's tokenizer, the
+  // tool-call format of its chat template, and the ids that end a generation. Null / empty for
+  // backends without a tokenizer (test fakes): such requests are then refused with a 400.
+  virtual ConstraintCompiler* constraints() { return nullptr; }
+  virtual std::shared_ptr<const toolcall::ToolFormat> tool_format() const { return nullptr; }
+  virtual std::vector<int32_t> eos_ids() const { return {}; }
 };
 
 }  // namespace gemma3

@@ -2,6 +2,9 @@
 
 #include "chat/chat_template.h"
 #include "engine/engine.h"
+#include "grammar/matcher.h"
+#include "server/structured_output.h"
+#include "toolcall/tool_format.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gemma3 {
@@ -30,13 +33,13 @@ class HandleStream final : public TokenStream {
 
 class EngineBackend final : public ServingBackend {
  public:
-  EngineBackend(Engine& engine, const Tokenizer& tokenizer, ModelInfo model, std::shared_ptr<const ChatTemplate> chat_template,
-                std::string chat_template_error)
+  EngineBackend(Engine& engine, const Tokenizer& tokenizer, ModelInfo model, EngineBackendOptions options)
       : engine_(engine),
         tokenizer_(tokenizer),
         model_(std::move(model)),
-        chat_template_(std::move(chat_template)),
-        chat_template_error_(std::move(chat_template_error)) {}
+        options_(std::move(options)),
+        // The token table (every token's bytes and the vocabulary trie) is built once, here.
+        constraints_(grammar::build_token_table(tokenizer), options_.constraint_cache_size) {}
 
   const ModelInfo& model() const override { return model_; }
 
@@ -47,8 +50,8 @@ class EngineBackend final : public ServingBackend {
   }
 
   Result<std::vector<int32_t>> chat_prompt(const ChatInput& input) const override {
-    if (!chat_template_) return make_error(chat_template_error_);
-    auto rendered = chat_template_->render(input);
+    if (!options_.chat_template) return make_error(options_.chat_template_error);
+    auto rendered = options_.chat_template->render(input);
     if (!rendered.ok()) return std::move(rendered).take_error();
     return rendered->tokenize(tokenizer_);
   }
@@ -73,21 +76,23 @@ class EngineBackend final : public ServingBackend {
 
   std::string metrics_prometheus() const override { return engine_.metrics_prometheus(); }
 
+  ConstraintCompiler* constraints() override { return &constraints_; }
+  std::shared_ptr<const toolcall::ToolFormat> tool_format() const override { return options_.tool_format; }
+  std::vector<int32_t> eos_ids() const override { return options_.eos_ids; }
+
  private:
   Engine& engine_;
   const Tokenizer& tokenizer_;
   ModelInfo model_;
-  std::shared_ptr<const ChatTemplate> chat_template_;
-  std::string chat_template_error_;
+  EngineBackendOptions options_;
+  ConstraintCompiler constraints_;
 };
 
 }  // namespace
 
 std::unique_ptr<ServingBackend> make_engine_backend(Engine& engine, const Tokenizer& tokenizer, ModelInfo model,
-                                                    std::shared_ptr<const ChatTemplate> chat_template,
-                                                    std::string chat_template_error) {
-  return std::make_unique<EngineBackend>(engine, tokenizer, std::move(model), std::move(chat_template),
-                                         std::move(chat_template_error));
+                                                    EngineBackendOptions options) {
+  return std::make_unique<EngineBackend>(engine, tokenizer, std::move(model), std::move(options));
 }
 
 }  // namespace gemma3

@@ -1,5 +1,7 @@
 #include "server/generation_session.h"
 
+#include <algorithm>
+
 namespace gemma3 {
 
 namespace {
@@ -17,7 +19,10 @@ ApiError stream_ended_early() {
 GenerationSession::GenerationSession(SessionOptions options, std::vector<std::unique_ptr<TokenStream>> streams)
     : options_(std::move(options)) {
   choices_.resize(streams.size());
-  for (size_t i = 0; i < streams.size(); ++i) choices_[i].stream = std::move(streams[i]);
+  for (size_t i = 0; i < streams.size(); ++i) {
+    choices_[i].stream = std::move(streams[i]);
+    if (options_.make_tool_parser) choices_[i].tool_parser = options_.make_tool_parser();
+  }
   options_.prompt_tokens.resize(choices_.size(), 0);
   if (options_.n < 1) options_.n = 1;
 }
@@ -54,12 +59,46 @@ void GenerationSession::note_first_token(const OutputDelta& delta) {
   ttft_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - options_.start).count();
 }
 
+// Calls are ids "call_" + 24 hex digits, unique within the response (and, being random, beyond).
+void GenerationSession::parse_tool_calls(Choice& c, OutputDelta& delta, std::vector<ToolCallOutput>* calls) {
+  std::vector<toolcall::ParserEvent> events;
+  c.tool_parser->feed(delta.text, events);
+  // A truncated output (max_tokens) never yields a half call: the parser drops it.
+  if (delta.finish) c.tool_parser->finish(*delta.finish == FinishReason::kLength, events);
+  delta.text.clear();
+  for (toolcall::ParserEvent& e : events) {
+    if (e.kind == toolcall::ParserEvent::Kind::kContent) {
+      delta.text += e.content;
+    } else {
+      calls->push_back({make_response_id("call_"), std::move(e.call.name), std::move(e.call.arguments_json)});
+    }
+  }
+}
+
+// OpenAI streams a call as a first fragment (id, type, name) and the arguments in pieces; clients
+// concatenate them. Pieces end on UTF-8 character boundaries, so each is valid JSON string text.
+void GenerationSession::stream_tool_call(int32_t index, int32_t tool_index, const ToolCallOutput& call, std::string* out) {
+  constexpr size_t kPiece = 48;
+  const bool usage_null = options_.include_usage;
+  *out += sse_event(chat_tool_call_chunk(options_.meta, index, tool_index, &call, "", usage_null));
+  const std::string& args = call.arguments;
+  for (size_t begin = 0; begin < args.size();) {
+    size_t end = std::min(args.size(), begin + kPiece);
+    while (end < args.size() && (static_cast<unsigned char>(args[end]) & 0xC0) == 0x80) ++end;
+    *out += sse_event(chat_tool_call_chunk(options_.meta, index, tool_index, nullptr,
+                                           std::string_view(args).substr(begin, end - begin), usage_null));
+    begin = end;
+  }
+}
+
 void GenerationSession::apply(int32_t index, OutputDelta& delta, std::string* out) {
   Choice& c = choices_[index];
   note_first_token(delta);
   c.completion_tokens = delta.completion_tokens;
   c.cached_prompt_tokens = delta.cached_prompt_tokens;
   const bool usage_null = options_.include_usage;
+  std::vector<ToolCallOutput> new_calls;
+  if (c.tool_parser) parse_tool_calls(c, delta, &new_calls);
   if (out) {
     if (!delta.text.empty() || !delta.logprobs.empty()) {
       ChoiceOutput piece;
@@ -72,14 +111,19 @@ void GenerationSession::apply(int32_t index, OutputDelta& delta, std::string* ou
                             ? chat_delta_chunk(options_.meta, piece, options_.logprobs, usage_null)
                             : text_delta_chunk(options_.meta, piece, options_.logprobs, usage_null));
     }
+    for (const ToolCallOutput& call : new_calls) {
+      stream_tool_call(index, static_cast<int32_t>(c.tool_calls.size()), call, out);
+      c.tool_calls.push_back({call.id, call.name, {}});   // counted; the arguments are sent
+    }
     if (delta.finish) {
       *out += sse_event(options_.kind == ApiKind::kChat
-                            ? chat_finish_chunk(options_.meta, index, *delta.finish, usage_null)
+                            ? chat_finish_chunk(options_.meta, index, *delta.finish, usage_null, !c.tool_calls.empty())
                             : text_finish_chunk(options_.meta, index, *delta.finish, usage_null));
     }
   } else {
     c.text += delta.text;
     for (TokenLogprobInfo& t : delta.logprobs) c.logprobs.push_back(std::move(t));
+    for (ToolCallOutput& call : new_calls) c.tool_calls.push_back(std::move(call));
   }
   if (delta.finish) {
     c.finished = true;
@@ -154,6 +198,7 @@ nlohmann::json GenerationSession::build_response() {
     outputs[i].text = std::move(choices_[i].text);
     outputs[i].logprobs = std::move(choices_[i].logprobs);
     outputs[i].finish = choices_[i].finish;
+    outputs[i].tool_calls = std::move(choices_[i].tool_calls);
   }
   return options_.kind == ApiKind::kChat ? chat_completion_json(options_.meta, outputs, options_.logprobs, usage())
                                          : text_completion_json(options_.meta, outputs, options_.logprobs, usage());

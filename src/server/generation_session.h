@@ -18,6 +18,7 @@
 #include "server/api_error.h"
 #include "server/backend.h"
 #include "server/response_builder.h"
+#include "toolcall/tool_format.h"
 
 namespace gemma3 {
 
@@ -31,6 +32,9 @@ struct SessionOptions {
   int32_t n = 1;                        // choices per prompt; choice i belongs to prompt i / n
   std::vector<int32_t> prompt_tokens;   // per choice
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  // Tool calling (chat with tools): makes each choice's parser, which splits the output text into
+  // content and calls (toolcall/tool_format.h). Null: all text is content.
+  std::function<std::unique_ptr<toolcall::ToolCallParser>()> make_tool_parser;
 };
 
 class GenerationSession {
@@ -72,6 +76,8 @@ class GenerationSession {
  private:
   struct Choice {
     std::unique_ptr<TokenStream> stream;
+    std::unique_ptr<toolcall::ToolCallParser> tool_parser;
+    std::vector<ToolCallOutput> tool_calls;   // collect(): every call; pump(): counted only
     bool finished = false;
     std::optional<FinishReason> finish;
     std::string text;                          // collect() only
@@ -83,6 +89,9 @@ class GenerationSession {
 
   // Applies one delta of choice `index`; when streaming, appends its chunks to *out.
   void apply(int32_t index, OutputDelta& delta, std::string* out);
+  // With a tool parser: splits the delta's text into content (left in delta.text) and calls.
+  void parse_tool_calls(Choice& c, OutputDelta& delta, std::vector<ToolCallOutput>* calls);
+  void stream_tool_call(int32_t index, int32_t tool_index, const ToolCallOutput& call, std::string* out);
   void note_first_token(const OutputDelta& delta);
   std::string failure_event() const;
   nlohmann::json build_response();

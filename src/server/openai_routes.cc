@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "server/chat_preparation.h"
 #include "server/generation_exchange.h"
 #include "server/generation_session.h"
 #include "server/http_server.h"
@@ -34,6 +35,7 @@ class OpenAiRoutes {
   // Shared tail of both generation routes: prompts -> engine requests -> submitted session.
   ApiResult<std::unique_ptr<GenerationSession>> launch(ServingBackend& b, ApiKind kind, const CommonParams& params,
                                                        const std::vector<std::vector<int32_t>>& prompts,
+                                                       const GenerationExtras& extras,
                                                        const std::string& prompt_param, RequestLog& log,
                                                        Clock::time_point start) {
     const ModelInfo& model = b.model();
@@ -49,6 +51,7 @@ class OpenAiRoutes {
     so.include_usage = params.include_usage;
     so.n = params.n;
     so.start = start;
+    so.make_tool_parser = extras.make_tool_parser;
     log.id = so.meta.id;
     log.stream = params.stream;
 
@@ -61,6 +64,7 @@ class OpenAiRoutes {
     eo.random_seed = ctx_.random_seed();
     auto requests = expand_requests(params, prompts, eo);
     if (!requests.ok()) return requests.error();
+    apply_extras(extras, requests.value());
 
     std::vector<std::unique_ptr<TokenStream>> streams;
     streams.reserve(requests->size());
@@ -90,9 +94,11 @@ class OpenAiRoutes {
       if (parsed->common.model && *parsed->common.model != backend.model().id) {
         return model_not_found(*parsed->common.model);
       }
-      auto prompt = backend.chat_prompt(parsed->messages);
-      if (!prompt.ok()) return invalid_field("messages", prompt.error());
-      return launch(backend, kind, parsed->common, {std::move(prompt.value())}, "messages", log, start);
+      // Key order is visible to templates and sets a schema's property order: read it as sent.
+      const auto ordered = nlohmann::ordered_json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+      auto chat = prepare_chat(backend, body.value(), ordered);
+      if (!chat.ok()) return chat.error();
+      return launch(backend, kind, parsed->common, {std::move(chat->prompt)}, chat->extras, "messages", log, start);
     }
     auto parsed = parse_completion_request(body.value(), vocab);
     if (!parsed.ok()) return parsed.error();
@@ -108,7 +114,10 @@ class OpenAiRoutes {
         prompts.push_back(std::get<std::vector<int32_t>>(p));
       }
     }
-    return launch(backend, kind, parsed->common, prompts, "prompt", log, start);
+    const auto ordered = nlohmann::ordered_json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    auto extras = prepare_completion_extras(backend, ordered);
+    if (!extras.ok()) return extras.error();
+    return launch(backend, kind, parsed->common, prompts, extras.value(), "prompt", log, start);
   }
 
   // On a worker thread: everything up to submission, then the exchange takes over.

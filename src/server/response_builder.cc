@@ -104,10 +104,21 @@ json chat_completion_json(const ResponseMeta& meta, const std::vector<ChoiceOutp
   json out = envelope(meta, "chat.completion");
   json list = json::array();
   for (const ChoiceOutput& c : choices) {
+    json message = {{"role", "assistant"}, {"content", c.text}, {"refusal", nullptr}};
+    json finish = finish_json(c.finish);
+    if (!c.tool_calls.empty()) {
+      if (c.text.empty()) message["content"] = nullptr;
+      json calls = json::array();
+      for (const ToolCallOutput& t : c.tool_calls) {
+        calls.push_back({{"id", t.id}, {"type", "function"}, {"function", {{"name", t.name}, {"arguments", t.arguments}}}});
+      }
+      message["tool_calls"] = std::move(calls);
+      if (c.finish == FinishReason::kStop) finish = "tool_calls";
+    }
     list.push_back({{"index", c.index},
-                    {"message", {{"role", "assistant"}, {"content", c.text}, {"refusal", nullptr}}},
+                    {"message", std::move(message)},
                     {"logprobs", logprobs ? chat_logprobs_json(c.logprobs) : json(nullptr)},
-                    {"finish_reason", finish_json(c.finish)}});
+                    {"finish_reason", std::move(finish)}});
   }
   out["choices"] = std::move(list);
   out["usage"] = usage_json(usage);
@@ -145,11 +156,27 @@ json chat_delta_chunk(const ResponseMeta& meta, const ChoiceOutput& delta, bool 
   return chunk(meta, "chat.completion.chunk", std::move(choice), usage_null);
 }
 
-json chat_finish_chunk(const ResponseMeta& meta, int32_t index, FinishReason finish, bool usage_null) {
+json chat_finish_chunk(const ResponseMeta& meta, int32_t index, FinishReason finish, bool usage_null,
+                       bool made_tool_calls) {
   json choice = {{"index", index},
                  {"delta", json::object()},
                  {"logprobs", nullptr},
-                 {"finish_reason", finish_reason_name(finish)}};
+                 {"finish_reason", made_tool_calls && finish == FinishReason::kStop ? "tool_calls" : finish_reason_name(finish)}};
+  return chunk(meta, "chat.completion.chunk", std::move(choice), usage_null);
+}
+
+json chat_tool_call_chunk(const ResponseMeta& meta, int32_t index, int32_t tool_index, const ToolCallOutput* first,
+                          std::string_view arguments, bool usage_null) {
+  json call = {{"index", tool_index}};
+  if (first) {
+    call["id"] = first->id;
+    call["type"] = "function";
+    call["function"] = {{"name", first->name}, {"arguments", ""}};
+  } else {
+    call["function"] = {{"arguments", std::string(arguments)}};
+  }
+  json delta = {{"tool_calls", json::array({std::move(call)})}};
+  json choice = {{"index", index}, {"delta", std::move(delta)}, {"logprobs", nullptr}, {"finish_reason", nullptr}};
   return chunk(meta, "chat.completion.chunk", std::move(choice), usage_null);
 }
 

@@ -25,10 +25,18 @@ struct ResponseMeta {
   std::string system_fingerprint;
 };
 
+// A function call the model made (tool calling), as OpenAI's message.tool_calls[] writes it.
+struct ToolCallOutput {
+  std::string id;          // "call_..." unique within the response
+  std::string name;
+  std::string arguments;   // a JSON object text
+};
+
 // One choice's output so far (a whole completion, or one streamed delta's worth).
 struct ChoiceOutput {
   int32_t index = 0;
   std::string text;
+  std::vector<ToolCallOutput> tool_calls;   // chat: content is null when there is no text beside them
   std::vector<TokenLogprobInfo> logprobs;   // empty unless requested
   std::optional<FinishReason> finish;
   int32_t text_offset = 0;                  // legacy logprobs: byte offset of this output in the choice's text
@@ -59,7 +67,14 @@ nlohmann::json text_completion_json(const ResponseMeta& meta, const std::vector<
 // Stream chunks. `usage_null` adds "usage": null (OpenAI does when include_usage is on).
 nlohmann::json chat_role_chunk(const ResponseMeta& meta, int32_t index, bool usage_null);
 nlohmann::json chat_delta_chunk(const ResponseMeta& meta, const ChoiceOutput& delta, bool logprobs, bool usage_null);
-nlohmann::json chat_finish_chunk(const ResponseMeta& meta, int32_t index, FinishReason finish, bool usage_null);
+// `made_tool_calls`: the choice made calls, so a normal end is finish_reason "tool_calls".
+nlohmann::json chat_finish_chunk(const ResponseMeta& meta, int32_t index, FinishReason finish, bool usage_null,
+                                 bool made_tool_calls = false);
+// A fragment of tool call `tool_index` of choice `index`, as OpenAI streams calls: the first
+// fragment of a call carries id, type and name (and empty arguments); later ones a piece of the
+// arguments text.
+nlohmann::json chat_tool_call_chunk(const ResponseMeta& meta, int32_t index, int32_t tool_index, const ToolCallOutput* first,
+                                    std::string_view arguments, bool usage_null);
 nlohmann::json text_delta_chunk(const ResponseMeta& meta, const ChoiceOutput& delta, bool logprobs, bool usage_null);
 nlohmann::json text_finish_chunk(const ResponseMeta& meta, int32_t index, FinishReason finish, bool usage_null);
 // The include_usage chunk: empty choices plus usage.

@@ -1,6 +1,8 @@
 // Tokenizer: the encode pipeline and the decoder (loading is in tokenizer_load.cc).
 #include "tokenizer/tokenizer.h"
 
+#include <algorithm>
+
 #include <cctype>
 
 #include "tokenizer/utf8.h"
@@ -243,12 +245,16 @@ int Tokenizer::byte_value(int32_t id) const {
   return byte_fallback_decoder_ && id >= 0 && id < vocab_size_ ? byte_value_[id] : -1;
 }
 
-StreamingDecoder::StreamingDecoder(const Tokenizer& tokenizer, bool skip_special_tokens)
-    : tokenizer_(&tokenizer), skip_special_tokens_(skip_special_tokens) {}
+StreamingDecoder::StreamingDecoder(const Tokenizer& tokenizer, bool skip_special_tokens, std::vector<int32_t> keep_special)
+    : tokenizer_(&tokenizer), skip_special_tokens_(skip_special_tokens), keep_special_(std::move(keep_special)) {}
 
 std::string StreamingDecoder::push(int32_t id) {
   std::string out;
-  if (!tokenizer_->has_token(id) || (skip_special_tokens_ && tokenizer_->is_special(id))) return out;
+  if (!tokenizer_->has_token(id)) return out;
+  if (skip_special_tokens_ && tokenizer_->is_special(id) &&
+      std::find(keep_special_.begin(), keep_special_.end(), id) == keep_special_.end()) {
+    return out;
+  }
   if (const int b = tokenizer_->byte_value(id); b >= 0) {
     pending_bytes_.push_back(static_cast<char>(b));
     return out;

@@ -145,13 +145,17 @@ class Tokenizer {
 // HF decides between its bytes and U+FFFDs only once the run has ended.
 class StreamingDecoder {
  public:
-  explicit StreamingDecoder(const Tokenizer& tokenizer, bool skip_special_tokens = true);
+  // `keep_special`: special tokens decoded as their text even when skipping the others (a tool-call
+  // format's markers, which the server parses out of the output).
+  explicit StreamingDecoder(const Tokenizer& tokenizer, bool skip_special_tokens = true,
+                            std::vector<int32_t> keep_special = {});
   std::string push(int32_t id);
   std::string finish();  // whatever is held back, invalid bytes as U+FFFD
 
  private:
   const Tokenizer* tokenizer_;
   bool skip_special_tokens_;
+  std::vector<int32_t> keep_special_;   // a handful of ids: a linear scan is fastest
   std::string pending_bytes_;  // the current run of byte tokens
 };
 
