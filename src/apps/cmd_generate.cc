@@ -2,11 +2,14 @@
 #include <cstdio>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "apps/command.h"
 #include "apps/generation_loop.h"
 #include "apps/chat_support.h"
+#include "apps/constraint_options.h"
+#include "apps/tool_options.h"
 #include "util/mapped_file.h"
 
 namespace gemma3 {
@@ -25,6 +28,8 @@ int run_generate(int argc, char** argv) {
   add_model_options(args);
   add_sampling_options(args);
   add_chat_template_option(args);
+  add_constraint_options(args);
+  add_tool_options(args);
   args.option("prompt", "p", "prompt text (- reads stdin)")
       .option("prompt-ids-file", "", "JSON array of prompt token ids instead of -p")
       .flag("chat", "wrap the prompt in the checkpoint's chat template as one user turn")
@@ -39,6 +44,12 @@ int run_generate(int argc, char** argv) {
   if (!ckpt) return std::fprintf(stderr, "generate: %s\n", ckpt.error().c_str()), 1;
   auto settings = read_generation_settings(args, *ckpt);
   if (!settings) return std::fprintf(stderr, "generate: %s\n", settings.error().c_str()), 1;
+  auto grammar = read_constraint_options(args, *ckpt->tokenizer);
+  if (!grammar) return std::fprintf(stderr, "generate: %s\n", grammar.error().c_str()), 1;
+  settings->constraint.grammar = *grammar;
+  if (args.has("tools") && !args.is_set("chat")) return std::fprintf(stderr, "generate: --tools needs --chat\n"), 1;
+  if (args.has("tools") && *grammar) return std::fprintf(stderr, "generate: --tools cannot be combined with an output constraint\n"), 1;
+  std::optional<CliTools> tools;
 
   std::vector<int32_t> prompt;
   if (args.has("prompt-ids-file")) {
@@ -58,6 +69,13 @@ int run_generate(int argc, char** argv) {
       if (!chat_template) return std::fprintf(stderr, "generate: %s\n", chat_template.error().c_str()), 1;
       ChatInput chat;
       chat.messages = std::move(messages);
+      auto read_tools = read_tool_options(args, **chat_template, *ckpt->tokenizer);
+      if (!read_tools) return std::fprintf(stderr, "generate: %s\n", read_tools.error().c_str()), 1;
+      tools = std::move(read_tools).value();
+      if (tools) {
+        if (auto s = tools->apply(chat, *settings, *ckpt->tokenizer, ckpt->generation.eos_token_ids); !s)
+          return std::fprintf(stderr, "generate: %s\n", s.error().c_str()), 1;
+      }
       auto ids = render_chat_ids(**chat_template, chat, *ckpt->tokenizer);
       if (!ids) return std::fprintf(stderr, "generate: %s\n", ids.error().c_str()), 1;
       prompt = std::move(ids).value();
@@ -75,13 +93,17 @@ int run_generate(int argc, char** argv) {
   const int32_t capacity = static_cast<int32_t>(std::min<int64_t>(max_context, prompt.size() + settings->max_new_tokens));
   SequenceRunner runner(*ckpt->model, capacity);
   const bool print_ids = args.is_set("ids");
+  std::string reply;   // with --tools: printed once parsed into text and calls
   auto stats = generate_tokens(*ckpt, runner, prompt, *settings, [&](const std::string& text) {
-    if (!print_ids) {
+    if (tools) {
+      reply += text;
+    } else if (!print_ids) {
       std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);
     }
   });
   if (print_ids) std::printf("%s\n", nlohmann::json(stats.generated_ids).dump().c_str());
+  else if (tools) tools->print_reply(reply, stats.finish_reason == "length");
   else std::printf("\n");
   print_generation_stats(stats);
   return 0;

@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
+#include <optional>
 #include <nlohmann/json.hpp>
+
+#include "grammar/compiled_grammar.h"
+#include "grammar/matcher.h"
 
 #include "sampling/stop_strings.h"
 
@@ -107,10 +112,19 @@ GenerationStats generate_tokens(const LoadedCheckpoint& ckpt, SequenceRunner& ru
   stats.prompt_seconds = seconds_since(t0);
 
   Sampler sampler(settings.sampling, settings.seed);
-  StreamingDecoder decoder(*ckpt.tokenizer);
+  StreamingDecoder decoder(*ckpt.tokenizer, /*skip_special_tokens=*/true, settings.visible_special_ids);
   StopStringMatcher stops(settings.stop_strings);
   const std::vector<int32_t> no_eos;
-  const auto& eos = settings.ignore_eos ? no_eos : ckpt.generation.eos_token_ids;
+  const OutputConstraint& constraint = settings.constraint;
+  const auto& eos = settings.ignore_eos ? no_eos
+                    : constraint.grammar && !constraint.end_ids.empty() ? constraint.end_ids
+                                                                        : ckpt.generation.eos_token_ids;
+  std::optional<grammar::Matcher> matcher;   // exists while the constraint is active
+  std::vector<uint32_t> mask;
+  if (constraint.grammar) {
+    mask.resize(grammar::mask_words(*constraint.grammar->tokens));
+    if (!constraint.lazy) matcher.emplace(constraint.grammar, eos);
+  }
   auto t1 = std::chrono::steady_clock::now();
   stats.finish_reason = "length";
   bool stopped_by_string = false;
@@ -119,9 +133,28 @@ GenerationStats generate_tokens(const LoadedCheckpoint& ckpt, SequenceRunner& ru
   for (bool done = stats.generated_tokens >= settings.max_new_tokens; !done;) {
     int32_t accepted = 0, token = -1;
     for (int32_t i = 0; i < n_rows; ++i) {
-      token = sampler.sample(std::span<float>(logits.data() + static_cast<size_t>(i) * vocab, vocab), history,
-                             stats.generated_ids);
+      const std::span<float> row(logits.data() + static_cast<size_t>(i) * vocab, vocab);
+      if (matcher) {
+        // Every sampler runs after the mask, so the token drawn is one the grammar allows. The
+        // matcher has accepted every token before this row (drafts included), so the mask is exact.
+        matcher->fill_mask(mask);
+        for (size_t id = 0; id < vocab; ++id) {
+          if (!(mask[id / 32] >> (id % 32) & 1u)) row[id] = -std::numeric_limits<float>::infinity();
+        }
+      }
+      token = sampler.sample(row, history, stats.generated_ids);
       if (std::find(eos.begin(), eos.end(), token) != eos.end()) {
+        stats.finish_reason = "stop";
+        done = true;
+        break;
+      }
+      if (!matcher && constraint.lazy &&
+          std::find(constraint.trigger_tokens.begin(), constraint.trigger_tokens.end(), token) != constraint.trigger_tokens.end() &&
+          (!constraint.trigger_at_start_only || stats.generated_tokens == 0)) {
+        matcher.emplace(constraint.grammar, eos);   // the trigger is the grammar's first token
+      }
+      if (matcher && !matcher->accept(token)) {
+        // Only when every allowed token had -inf logits (a logit_bias of -100 on all of them).
         stats.finish_reason = "stop";
         done = true;
         break;
@@ -136,6 +169,10 @@ GenerationStats generate_tokens(const LoadedCheckpoint& ckpt, SequenceRunner& ru
         stopped_by_string = true;
         done = true;
         break;
+      }
+      if (matcher && matcher->must_end()) {   // complete: nothing but the end may follow
+        stats.finish_reason = "stop";
+        done = true;
       }
       if (stats.generated_tokens == settings.max_new_tokens) done = true;
       if (done || i + 1 == n_rows || token != draft[static_cast<size_t>(i)]) break;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "apps/cli_support.h"
+#include "engine/engine.h"
 #include "engine/ngram_drafter.h"
 #include "model/sequence_runner.h"
 #include "sampling/sampler.h"
@@ -21,6 +22,10 @@ struct GenerationSettings {
   std::vector<std::string> stop_strings;
   SpecMode spec = SpecMode::kNgram;   // --spec: prompt-lookup drafts verified in one pass per step
   bool ignore_eos = false;            // benchmarks: always generate max_new_tokens
+  // Constrained decoding (--json-schema, --tools, ...): the grammar's mask is applied to the logits
+  // before the sampler; its end ids end generation; a lazy constraint starts at a trigger token.
+  OutputConstraint constraint;
+  std::vector<int32_t> visible_special_ids;   // special tokens printed as text (tool-call markers)
 };
 
 struct GenerationStats {
