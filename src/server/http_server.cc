@@ -4,9 +4,11 @@
 #include <csignal>
 #include <thread>
 
+#include "server/anthropic/anthropic_routes.h"
 #include "server/api_context.h"
 #include "server/http_transport.h"
 #include "server/openai_routes.h"
+#include "server/responses/responses_routes.h"
 #include "server/static_assets.h"
 
 namespace gemma3 {
@@ -32,6 +34,8 @@ struct HttpServer::Impl {
 
   explicit Impl(ServerOptions o) : options(std::move(o)) {
     add_openai_routes(router, ctx);
+    add_responses_routes(router, ctx, options.responses);
+    add_anthropic_routes(router, ctx);
     add_core_routes();
   }
 

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "server/backend.h"
+#include "server/responses/response_store.h"
 #include "server/router.h"
 #include "util/result.h"
 
@@ -37,6 +38,7 @@ struct ServerOptions {
   std::string system_fingerprint = "fp_gemma3";
   bool log_requests = true;                     // one stderr line per request
   std::string replica_name;                     // non-empty: sent as X-Gemma3-Replica on every response
+  ResponseStoreLimits responses;                // stored /v1/responses (count, bytes, age)
 };
 
 class HttpServer {

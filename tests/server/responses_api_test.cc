@@ -91,7 +91,9 @@ TEST(ResponsesRequest, ToolsChoiceAndTextFormat) {
   EXPECT_EQ(parse_ok({{"input", "x"}, {"text", {{"format", {{"type", "json_object"}}}}}}).chat["response_format"],
             ordered_json({{"type", "json_object"}}));
   EXPECT_FALSE(parse_ok({{"input", "x"}, {"text", {{"format", {{"type", "text"}}}}}}).chat.contains("response_format"));
-  EXPECT_EQ(parse_ok({{"input", "x"}, {"tools", ordered_json::array()}, {"tool_choice", "none"}}).chat["tool_choice"], "none");
+  // Without tools, none and auto mean nothing (chat would refuse a choice without tools).
+  EXPECT_FALSE(parse_ok({{"input", "x"}, {"tools", ordered_json::array()}, {"tool_choice", "none"}}).chat.contains("tool_choice"));
+  EXPECT_EQ(parse_ok({{"input", "x"}, {"tool_choice", "required"}}).chat["tool_choice"], "required");
 }
 
 TEST(ResponsesRequest, HistoryGoesBetweenInstructionsAndInput) {

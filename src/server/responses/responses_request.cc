@@ -274,6 +274,11 @@ ApiResult<ResponsesRequest> parse_responses_request(const ordered_json& body) {
     echo["tool_choice"] = "auto";
   }
   copy_field(body, "parallel_tool_calls", chat, "parallel_tool_calls");
+  // OpenAI accepts tool_choice none / auto with no tools; chat refuses any choice without them.
+  if (!chat.contains("tools") && chat.contains("tool_choice") && chat["tool_choice"].is_string() &&
+      (chat["tool_choice"] == "none" || chat["tool_choice"] == "auto")) {
+    chat.erase("tool_choice");
+  }
   echo["parallel_tool_calls"] = body.value("parallel_tool_calls", ordered_json(true));
 
   echo["text"] = ordered_json{{"format", {{"type", "text"}}}};
