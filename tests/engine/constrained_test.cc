@@ -14,6 +14,7 @@
 #include "fake_runner.h"
 #include "grammar/front_ends.h"
 #include "grammar/matcher.h"
+#include "test_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gemma3 {
@@ -24,14 +25,7 @@ using testing::FakeRunner;
 
 constexpr int32_t kVocab = 262144;
 
-const Tokenizer& tokenizer() {
-  static std::unique_ptr<Tokenizer> tok = [] {
-    auto r = Tokenizer::load(GEMMA3_TOKENIZER_DIR);
-    if (!r.ok()) std::abort();
-    return std::move(r).value();
-  }();
-  return *tok;
-}
+const Tokenizer& tokenizer() { return testing::test_tokenizer(); }
 
 const std::shared_ptr<const grammar::TokenTable>& table() {
   static std::shared_ptr<const grammar::TokenTable> t = grammar::build_token_table(tokenizer());

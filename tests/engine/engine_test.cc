@@ -11,6 +11,7 @@
 
 #include "engine/request_channel.h"
 #include "fake_runner.h"
+#include "test_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gemma3 {
@@ -31,17 +32,7 @@ KvGeometry geometry(int32_t n_full, int32_t n_sliding) {
   return g;
 }
 
-const Tokenizer& tokenizer() {
-  static std::unique_ptr<Tokenizer> tok = [] {
-    auto r = Tokenizer::load(GEMMA3_TOKENIZER_DIR);
-    if (!r.ok()) {
-      std::fprintf(stderr, "tokenizer: %s\n", r.error().c_str());
-      std::abort();
-    }
-    return std::move(r).value();
-  }();
-  return *tok;
-}
+const Tokenizer& tokenizer() { return testing::test_tokenizer(); }
 
 // Ids the fake model favours, so outputs are words (and a two-byte character).
 std::vector<int32_t> favoured() {

@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "engine/forward_runner.h"
 #include "model/sequence_runner.h"
+#include "test_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gemma3 {
@@ -29,14 +30,7 @@ const Model& model() {
   return *m;
 }
 
-const Tokenizer& tokenizer() {
-  static std::unique_ptr<Tokenizer> tok = [] {
-    auto r = Tokenizer::load(GEMMA3_TOKENIZER_DIR);
-    if (!r.ok()) std::abort();
-    return std::move(r).value();
-  }();
-  return *tok;
-}
+const Tokenizer& tokenizer() { return testing::test_tokenizer(); }
 
 TEST(SpeculativeModel, ChunkLogitsAreBitIdenticalToOneTokenDecode) {
   const int32_t vocab = model().config.vocab_size;

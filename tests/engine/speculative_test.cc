@@ -11,6 +11,7 @@
 
 #include "engine/engine.h"
 #include "fake_runner.h"
+#include "test_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gemma3 {
@@ -21,17 +22,7 @@ using testing::FakeRunner;
 
 constexpr int32_t kVocab = 262144;
 
-const Tokenizer& tokenizer() {
-  static std::unique_ptr<Tokenizer> tok = [] {
-    auto r = Tokenizer::load(GEMMA3_TOKENIZER_DIR);
-    if (!r.ok()) {
-      std::fprintf(stderr, "tokenizer: %s\n", r.error().c_str());
-      std::abort();
-    }
-    return std::move(r).value();
-  }();
-  return *tok;
-}
+const Tokenizer& tokenizer() { return testing::test_tokenizer(); }
 
 std::vector<int32_t> favoured() {
   std::vector<int32_t> ids;
