@@ -197,6 +197,21 @@ const faultKinds = {
   huge_stop: () => post('/v1/chat/completions', { ...chatBody(), stop: Array.from({ length: 20000 }, (_, i) => `s${i}`) }),
   huge_n: () => post('/v1/chat/completions', { ...chatBody(), n: 100000 }),
   huge_max_tokens_n: () => post('/v1/completions', { prompt: 'x', n: 128, max_tokens: 1 << 30 }),
+  // Schemas built to be slow to compile or to mask: many properties with patterns, counted
+  // repetitions, deep nesting, a regex with nested counted groups. Served (200) or refused at a
+  // front-end limit (400); never a 5xx, and /health keeps answering meanwhile (worker pool).
+  slow_schema_wide: () => post('/v1/chat/completions', { ...chatBody(), max_tokens: 24, response_format: {
+    type: 'json_schema', json_schema: { name: 'wide', schema: { type: 'object', properties: Object.fromEntries(
+      Array.from({ length: 300 }, (_, i) => [`p${i}`, { type: 'string', pattern: `^[a-z]{1,${1 + (i % 40)}}[0-9]*$` }])),
+      required: ['p0', 'p1'] } } } }),
+  slow_schema_deep: () => {
+    let schema = { type: 'integer', minimum: -5, maximum: 5000 };
+    for (let i = 0; i < 60; ++i) schema = { type: 'array', minItems: 1, maxItems: 9999, items: schema };
+    return post('/v1/chat/completions', { ...chatBody(), max_tokens: 24, response_format: {
+      type: 'json_schema', json_schema: { name: 'deep', schema } } });
+  },
+  slow_regex: () => post('/v1/completions', { prompt: 'x', max_tokens: 16,
+                                              guided_regex: '((a{1,99}b{1,99}){1,99}c){1,99}' }),
 };
 
 async function abandonedStream() {
@@ -301,6 +316,10 @@ try {
   console.log(`warm-up: ${warmupS} s, idle again (running ${idleWarm.running}), RSS ${memWarm?.rss.toFixed(1)} MiB`);
   await runMix(opts.duration - warmupS);
   const idle = await waitIdle();
+  // Every connection closed (the server's keep-alive deadline is 5 s, undici's 4 s): only the
+  // one asking remains.
+  await sleep(6000);
+  const connections = await metric(base, 'gemma3_http_connections_open');
   const memEnd = memoryMiB(server.pid);
   const health = await fetch(`${base}/health`).then((r) => r.status).catch(() => 0);
   const preemptions = ((await metric(base, 'gemma3_preemptions_total')) ?? 0) - preemptStart;
@@ -314,12 +333,12 @@ try {
   });
   const rssGrowth = memWarm && memEnd ? memEnd.rss / memWarm.rss - 1 : null;
   report = { duration_s: opts.duration, warmup_s: warmupS, concurrency: opts.concurrency, seed: opts.seed, ...stats,
-             preemptions, requests_running_at_end: idle.running, kv_usage_at_end: idle.kv, health_at_end: health,
+             preemptions, connections_open_at_end: connections, requests_running_at_end: idle.running, kv_usage_at_end: idle.kv, health_at_end: health,
              rss_warm_mib: memWarm?.rss, rss_end_mib: memEnd?.rss, rss_growth_pct: rssGrowth === null ? null : 100 * rssGrowth,
              peak_rss_mib: memEnd?.peak, log_lines: log.split('\n').length, log_bad_lines: badLines.slice(0, 10) };
   const alive = server.proc ? server.proc.exitCode === null : health === 200;
   pass = stats.valid_failed === 0 && stats.greedy_mismatch === 0 && stats.faults_wrong === 0 && idle.running === 0 &&
-         idle.kv === 0 && health === 200 && alive && (rssGrowth === null || rssGrowth <= 0.05) && badLines.length === 0;
+         idle.kv === 0 && (connections === undefined || connections <= 1) && health === 200 && alive && (rssGrowth === null || rssGrowth <= 0.05) && badLines.length === 0;
 } catch (e) {
   // Most likely the server died: say how, with the end of its log.
   console.log(`soak aborted: ${e.cause ?? e}`);

@@ -62,6 +62,11 @@ struct HttpServer::Impl {
     res.content_type = "text/plain; version=0.0.4";
     if (ServingBackend* b = ctx.backend()) res.body = b->metrics_prometheus();
     res.body += ctx.metrics().prometheus();
+    if (transport) {
+      res.body += "# HELP gemma3_http_connections_open Client connections open (idle ones included).\n"
+                  "# TYPE gemma3_http_connections_open gauge\n"
+                  "gemma3_http_connections_open " + std::to_string(transport->open_connections()) + "\n";
+    }
     r.send(std::move(res));
   }
 
