@@ -145,10 +145,10 @@ int run(int argc, char** argv) {
       .option("shutdown-timeout", "", "on SIGTERM/SIGINT, seconds requests in flight get to finish", "30")
       .option("model-name", "", "the model id clients send (default: the checkpoint folder's name)", "")
       .option("replica-name", "", "sent as the X-Gemma3-Replica response header (for load balancers)", "")
-      .flag("quiet", "no per-request log lines");
       .option("responses-max", "", "stored /v1/responses kept at most (least recently used out; 0: none)", "1000")
       .option("responses-max-mb", "", "memory the stored /v1/responses may take, in MiB", "256")
       .option("responses-ttl", "", "seconds a stored /v1/response is kept", "3600")
+      .flag("quiet", "no per-request log lines");
   if (Status s = args.parse(argc, argv); !s.ok()) {
     std::fprintf(stderr, "gemma3 serve: %s\n\n%s", s.error().c_str(), args.usage().c_str());
     return 2;
@@ -180,10 +180,10 @@ int run(int argc, char** argv) {
   auto keep_alive_timeout = int_option(args, "keep-alive-timeout", 1, 3600);
   auto write_timeout = int_option(args, "write-timeout", 1, 3600);
   auto shutdown_timeout = int_option(args, "shutdown-timeout", 0, 3600);
-  for (const auto* r : {&port, &body, &io_threads, &workers, &max_connections, &header_timeout, &body_timeout,
   auto responses_max = int_option(args, "responses-max", 0, 1 << 24);
   auto responses_mb = int_option(args, "responses-max-mb", 1, 1 << 20);
   auto responses_ttl = int_option(args, "responses-ttl", 1, 30 * 24 * 3600);
+  for (const auto* r : {&port, &body, &io_threads, &workers, &max_connections, &header_timeout, &body_timeout,
                         &keep_alive_timeout, &write_timeout, &shutdown_timeout, &responses_max, &responses_mb,
                         &responses_ttl}) {
     if (!r->ok()) {
@@ -200,10 +200,10 @@ int run(int argc, char** argv) {
   options.body_timeout = std::chrono::seconds(*body_timeout);
   options.keep_alive_timeout = std::chrono::seconds(*keep_alive_timeout);
   options.write_timeout = std::chrono::seconds(*write_timeout);
-  // Every connection holds a file descriptor: allow as many as the system lets this process have.
   options.responses.max_count = static_cast<size_t>(*responses_max);
   options.responses.max_bytes = static_cast<size_t>(*responses_mb) << 20;
   options.responses.ttl = std::chrono::seconds(*responses_ttl);
+  // Every connection holds a file descriptor: allow as many as the system lets this process have.
   const size_t fd_limit = raise_open_file_limit();
   if (fd_limit > 0 && fd_limit < options.max_connections + 64) {
     std::fprintf(stderr, "serve: warning: the open-file limit is %zu, below --max-connections %zu\n", fd_limit,
