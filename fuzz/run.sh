@@ -73,7 +73,11 @@ for t in "${targets[@]}"; do
   if ((seconds > 0)); then
     seeds=()
     for dir in "fuzz/corpus/$t" "fuzz/regressions/$t"; do [[ -d "$dir" ]] && seeds+=("$dir"); done
-    if ! nice -n 10 "$bin" "${common[@]}" -max_total_time="$seconds" -print_final_stats=1 \
+    # Short (smoke) runs use a fixed seed: the same mutations every time, so `make test` does not
+    # flip between runs; long runs explore with a fresh seed each time.
+    seed=()
+    ((seconds < 60)) && seed=(-seed=1)
+    if ! nice -n 10 "$bin" "${common[@]}" "${seed[@]}" -max_total_time="$seconds" -print_final_stats=1 \
          "$build/corpus/$t" "${seeds[@]}" >"$log.fuzz" 2>&1; then
       echo "FAIL $t: fuzzing found a failing input in $build/artifacts/$t/ (log: $log.fuzz)" | tee -a "$report"
       grep -E -A30 "ERROR: |fuzz check failed|runtime error" "$log.fuzz" | head -n 60
