@@ -35,11 +35,11 @@ add_test(NAME server_connection_load
                  ${CMAKE_BINARY_DIR}/connection_load)
 set_tests_properties(server_connection_load PROPERTIES LABELS "server" TIMEOUT 300)
 
-# A 40-second soak under faults (bench/load/soak.mjs; the 10-minute run and its report are in
+# A 20-second soak under faults (bench/load/soak.mjs; the 10-minute run and its report are in
 # docs/RELIABILITY.md) on a synthetic tiny checkpoint with a 2 MiB KV pool (forces preemption).
 # "slow": the ASan pass skips it.
 if(NODE_EXECUTABLE)
   add_test(NAME server_soak_short
-           COMMAND sh -c "$<TARGET_FILE:gemma3> synth --preset tiny --seed 1 -o ${CMAKE_BINARY_DIR}/soak_tiny >/dev/null && ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/bench/load/soak.mjs --bin $<TARGET_FILE:gemma3> --model-dir ${CMAKE_BINARY_DIR}/soak_tiny --duration 40 --kv-cache-mb 2 --threads 1")
+           COMMAND sh -c "$<TARGET_FILE:gemma3> synth --preset tiny --seed 1 -o ${CMAKE_BINARY_DIR}/soak_tiny >/dev/null && ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/bench/load/soak.mjs --bin $<TARGET_FILE:gemma3> --model-dir ${CMAKE_BINARY_DIR}/soak_tiny --duration 20 --kv-cache-mb 2 --threads 1")
   set_tests_properties(server_soak_short PROPERTIES LABELS "server;slow" TIMEOUT 300)
 endif()
