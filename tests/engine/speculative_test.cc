@@ -152,7 +152,7 @@ void expect_same(const EngineRun& off, const EngineRun& on) {
 TEST(Speculative, EverySamplerGivesTheSameTokensWithFewerPasses) {
   std::vector<GenerationRequest> reqs;
   const auto s = samplers();
-  for (size_t i = 0; i < s.size(); ++i) reqs.push_back(request(static_cast<int>(i), 60, s[i]));
+  for (size_t i = 0; i < s.size(); ++i) reqs.push_back(request(static_cast<int>(i), 40, s[i]));
   // One at a time (each alone in the engine) so the pass count is the decode steps themselves.
   for (const auto& r : reqs) {
     const EngineRun off = run({r}, SpecMode::kOff), on = run({r}, SpecMode::kNgram);
@@ -173,14 +173,14 @@ TEST(Speculative, EverySamplerGivesTheSameTokensWithFewerPasses) {
 TEST(Speculative, BatchedWithATightBudgetAndPreemptionGivesTheSameTokens) {
   std::vector<GenerationRequest> reqs;
   const auto s = samplers();
-  for (int i = 0; i < 16; ++i) reqs.push_back(request(i, 40, s[static_cast<size_t>(i) % s.size()]));
+  for (int i = 0; i < 12; ++i) reqs.push_back(request(i, 30, s[static_cast<size_t>(i) % s.size()]));
   const EngineRun off = run(reqs, SpecMode::kOff);
-  // Budget 24 tokens for 16 sequences: drafts are trimmed to what the decodes leave.
-  const EngineRun tight = run(reqs, SpecMode::kNgram, geometry(256, 256), 24);
+  // Budget 18 tokens for 12 sequences: drafts are trimmed to what the decodes leave.
+  const EngineRun tight = run(reqs, SpecMode::kNgram, geometry(256, 256), 18);
   expect_same(off, tight);
   EXPECT_GT(tight.stats.spec_accepted_tokens_total, 0);
-  // A pool of 64 positions for 16 requests of ~55: preemption drops drafts and recomputes.
-  const EngineRun preempted = run(reqs, SpecMode::kNgram, geometry(16, 8), 32, 16);
+  // A pool of 64 positions for 12 requests of ~45: preemption drops drafts and recomputes.
+  const EngineRun preempted = run(reqs, SpecMode::kNgram, geometry(16, 8), 32, 12);
   expect_same(off, preempted);
   EXPECT_GT(preempted.stats.preemptions_total, 0);
   EXPECT_GT(preempted.stats.spec_accepted_tokens_total, 0);
@@ -216,7 +216,7 @@ TEST(Speculative, TextThatDoesNotRepeatBacksOff) {
   // Without the copy bias the fake model's text rarely continues an earlier n-gram: drafts are
   // mostly rejected, so the back-off keeps the drafted tokens a small fraction of the output.
   std::vector<GenerationRequest> reqs;
-  for (int i = 0; i < 4; ++i) reqs.push_back(request(i, 150, samplers()[1]));
+  for (int i = 0; i < 3; ++i) reqs.push_back(request(i, 100, samplers()[1]));
   const EngineRun off = run(reqs, SpecMode::kOff, geometry(256, 256), 512, 64, /*copy_lag=*/0);
   const EngineRun on = run(reqs, SpecMode::kNgram, geometry(256, 256), 512, 64, /*copy_lag=*/0);
   expect_same(off, on);
