@@ -20,6 +20,10 @@ import { acquireServer, memoryMiB, metric, parseArgs, sleep, streamRequest } fro
 const opts = parseArgs(process.argv.slice(2), {
   base: '', pid: 0, bin: '', 'model-dir': '', threads: 0, 'api-key': '', duration: 600, concurrency: 8, seed: 1,
   'max-body-bytes': 1 << 20, 'kv-cache-mb': 0, 'header-timeout': 3, warmup: 0, json: '',
+  // Resident memory may end at most this much above its post-warm-up level. A run of a few seconds
+  // ends while the allocator is still growing its pools, so the short CI variant passes a loose
+  // bound; the memory criterion is the 10-minute run's (docs/RELIABILITY.md).
+  'max-rss-growth-pct': 5,
 });
 if (!(opts.duration > 0 && opts.duration <= 24 * 3600)) throw new Error('--duration must be in (0, 86400] seconds');
 const warmupS = opts.warmup > 0 ? opts.warmup : Math.min(60, opts.duration / 5);
@@ -338,7 +342,7 @@ try {
              peak_rss_mib: memEnd?.peak, log_lines: log.split('\n').length, log_bad_lines: badLines.slice(0, 10) };
   const alive = server.proc ? server.proc.exitCode === null : health === 200;
   pass = stats.valid_failed === 0 && stats.greedy_mismatch === 0 && stats.faults_wrong === 0 && idle.running === 0 &&
-         idle.kv === 0 && (connections === undefined || connections <= 1) && health === 200 && alive && (rssGrowth === null || rssGrowth <= 0.05) && badLines.length === 0;
+         idle.kv === 0 && (connections === undefined || connections <= 1) && health === 200 && alive && (rssGrowth === null || 100 * rssGrowth <= opts['max-rss-growth-pct']) && badLines.length === 0;
 } catch (e) {
   // Most likely the server died: say how, with the end of its log.
   console.log(`soak aborted: ${e.cause ?? e}`);

