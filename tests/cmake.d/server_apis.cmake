@@ -1,7 +1,13 @@
-# The Responses and Messages APIs end to end: the real `gemma3 serve` on a synthetic checkpoint,
-# the official openai and @anthropic-ai/sdk clients (tests/server/{responses,anthropic}.test.mjs).
+# The Node end-to-end suites beside server_e2e: the real `gemma3 serve` on synthetic checkpoints,
+# driven by the official clients (openai, @anthropic-ai/sdk), with ajv as the independent JSON
+# Schema validator: structured outputs, tool calling, the Responses and Messages APIs
+# (tests/server/{structured,tools,responses,anthropic}.test.mjs).
 find_program(NODE_EXECUTABLE node)
-foreach(suite responses anthropic)
+foreach(suite structured tools responses anthropic)
+  set(timeout 600)
+  if(suite STREQUAL "structured" OR suite STREQUAL "tools")
+    set(timeout 900)   # ~100-200 constrained generations each
+  endif()
   if(NODE_EXECUTABLE AND EXISTS ${CMAKE_SOURCE_DIR}/tests/server/${suite}.test.mjs)
     add_test(NAME server_${suite}
              COMMAND ${NODE_EXECUTABLE} --test --test-reporter=spec ${CMAKE_SOURCE_DIR}/tests/server/${suite}.test.mjs
@@ -9,6 +15,6 @@ foreach(suite responses anthropic)
     set_tests_properties(server_${suite} PROPERTIES
       ENVIRONMENT "GEMMA3_BIN=$<TARGET_FILE:gemma3>"
       LABELS "e2e;slow"
-      TIMEOUT 600)
+      TIMEOUT ${timeout})
   endif()
 endforeach()
