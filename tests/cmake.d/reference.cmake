@@ -48,6 +48,21 @@ gemma3_reference_compare(270m greedy "reference;slow" 600)
 # logits by 1.3% (tiny) and 0.9% (270m) of max|logit|. This holds it to a stated 3%.
 gemma3_reference_compare(tiny logits_matmul_bf16 "reference" 120 --engine-args=--matmul-bf16 --rel-tol 0.03)
 
+# --dtype q8_0 / q4_0 re-encode the matrices with GGML's quantizers. Given the same quantized
+# weights (tests/reference/quantized_weights.py), the exact mode matches the reference to the usual
+# 1e-3 (measured 2.4e-5 absolute, tiny). --matmul-int8 then quantizes the activations too (32-element
+# blocks, one f32 scale each): against those same weights it moved the logits by 5.3% (q8_0) and
+# 4.6% (q4_0) of max|logit| and the perplexity nll by 0.036% / 0.056% (tiny, random weights, which
+# spread activations more than trained ones). Held to a stated 8% (logits) and 1% (nll and ppl).
+gemma3_reference_compare(tiny logits_q8_0 "reference" 120 --reference-weights q8_0 "--engine-args=--dtype q8_0")
+gemma3_reference_compare(tiny logits_q4_0 "reference" 120 --reference-weights q4_0 "--engine-args=--dtype q4_0")
+gemma3_reference_compare(tiny logits_matmul_int8_q8_0 "reference" 120 --reference-weights q8_0
+                         "--engine-args=--dtype q8_0 --matmul-int8" --rel-tol 0.08)
+gemma3_reference_compare(tiny logits_matmul_int8_q4_0 "reference" 120 --reference-weights q4_0
+                         "--engine-args=--dtype q4_0 --matmul-int8" --rel-tol 0.08)
+gemma3_reference_compare(tiny perplexity_matmul_int8 "reference" 120 --reference-weights q8_0
+                         "--engine-args=--dtype q8_0 --matmul-int8" --rel-tol 0.08 --nll-rel-tol 0.01)
+
 # --kv-dtype bf16 (K/V rounded to bf16 when stored) is opt-in because it misses the 1e-3 bound:
 # measured 1.1% (tiny) and 0.37% (270m) of max|logit|. This holds the bf16 KV path to a stated 3%
 # in every mode (prefill, decode and chunked all read K/V back from the cache).

@@ -28,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gemma3_reference as ref  # noqa: E402
+from quantized_weights import ROUNDTRIPS, quantize_reference_weights  # noqa: E402
 
 STOP_IDS = (1, 106)  # <eos>, <end_of_turn>: the engine may stop on these
 
@@ -129,6 +130,8 @@ class Context:
         if self._model is None:
             t0 = time.time()
             self._model = ref.Gemma3Reference(self.ckpt)
+            if self.args.reference_weights:
+                quantize_reference_weights(self._model, self.args.reference_weights)
             log(f"  reference loaded {self.ckpt} in {time.time() - t0:.1f} s")
         return self._model
 
@@ -262,11 +265,12 @@ def check_perplexity(ctx):
     if got["tokens_scored"] != want["tokens_scored"]:
         raise CheckFailed(f"perplexity: tokens_scored engine {got['tokens_scored']}, reference "
                           f"{want['tokens_scored']} ({len(ids)} ids incl. BOS)")
+    nll_rel = abs(got["nll"] - want["nll"]) / max(abs(want["nll"]), 1e-12)
     for key in ("nll", "ppl"):
         rel = abs(got[key] - want[key]) / max(abs(want[key]), 1e-12)
-        if rel > args.rel_tol:
+        if rel > args.nll_rel_tol:
             raise CheckFailed(f"perplexity: {key} engine {got[key]:.7g}, reference {want[key]:.7g}, "
-                              f"relative difference {rel:.3g} > {args.rel_tol:g}")
+                              f"relative difference {rel:.3g} > {args.nll_rel_tol:g}")
     if len(got["argmax"]) != len(want["argmax"]):
         raise CheckFailed(f"perplexity: engine argmax has {len(got['argmax'])} entries, expected "
                           f"{len(want['argmax'])}")
@@ -280,7 +284,7 @@ def check_perplexity(ctx):
                               f"{i // (args.ctx - 1)}): engine {g} (reference logit "
                               f"{float(rows[i][g]):.6g}), reference {w} (logit {float(rows[i][w]):.6g})")
         ties += 1
-    log(f"  PASS perplexity: nll within {args.rel_tol:g}, argmax identical at "
+    log(f"  PASS perplexity: nll within {args.nll_rel_tol:g} (relative {nll_rel:.3g}), argmax identical at "
         f"{len(want['argmax']) - ties} positions" + (f", {ties} near-ties" if ties else ""))
 
 
@@ -303,8 +307,13 @@ def main(argv=None):
     ap.add_argument("--greedy-tokens", type=int)
     ap.add_argument("--ctx", type=int, default=16, help="perplexity window")
     ap.add_argument("--rel-tol", type=float, default=1e-3)
+    ap.add_argument("--nll-rel-tol", type=float,
+                    help="perplexity: nll and ppl within this relative difference (default --rel-tol)")
     ap.add_argument("--engine-args", default="",
                     help="extra options for the engine's logits/generate/perplexity runs, e.g. '--kv-dtype bf16'")
+    ap.add_argument("--reference-weights", choices=sorted(ROUNDTRIPS),
+                    help="give the reference the matrices the engine computes with under --dtype "
+                         "(GGML's quantizer, widened back); pass the same --dtype in --engine-args")
     ap.add_argument("--fresh", action="store_true",
                     help="re-synthesize the checkpoint even if the workdir has one")
     ap.add_argument("--keep", action="store_true", help="keep the engine's .npy outputs")
@@ -312,6 +321,8 @@ def main(argv=None):
     for key, value in PRESET_DEFAULTS[args.preset].items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if args.nll_rel_tol is None:
+        args.nll_rel_tol = args.rel_tol
     args.modes = [m for m in args.modes.split(",") if m]
     args.gemma3 = os.path.abspath(args.gemma3)
     checks = [c for c in args.check.split(",") if c]
