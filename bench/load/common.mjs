@@ -91,7 +91,8 @@ export function percentile(values, p) {
 
 /**
  * One streamed request. Returns { ok, status, ttftMs, gapsMs, tokens, text, finish, error }.
- * ttft: request start -> first non-empty content. gaps: time between consecutive content
+ * ttft: request start -> first non-empty content. first: the same, or the finish if that comes
+ * first (a first token that decodes to no text yet still ends the wait). gaps: time between consecutive content
  * chunks (a chunk normally carries one token; a slow reader may see merged ones). tokens: usage.
  * slowReadMs: pause this long before taking each piece of the body (a slow reader).
  */
@@ -99,7 +100,7 @@ export async function streamRequest(base, path, body, { apiKey, signal, slowRead
   const headers = { 'content-type': 'application/json' };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
   const t0 = performance.now();
-  const result = { ok: false, status: 0, ttftMs: NaN, gapsMs: [], tokens: 0, text: '', finish: null, error: null };
+  const result = { ok: false, status: 0, ttftMs: NaN, firstMs: NaN, gapsMs: [], tokens: 0, text: '', finish: null, error: null };
   let res;
   try {
     res = await fetch(`${base}${path}`, {
@@ -141,6 +142,7 @@ export async function streamRequest(base, path, body, { apiKey, signal, slowRead
           result.text += piece;
         }
         if (choice.finish_reason) result.finish = choice.finish_reason;
+        if (Number.isNaN(result.firstMs) && (piece.length > 0 || choice.finish_reason)) result.firstMs = performance.now() - t0;
       }
     }
   } catch (e) {

@@ -8,6 +8,9 @@
 // checks: the issue's three checks: aggregate generation at 16 streams vs 1 stream; TTFT p95 of a
 //         100-token prompt while 16 streams run; server memory growth across 2,000 requests.
 // prefix: TTFT of a request sharing a 1,000-token prefix with an earlier one vs a cold one.
+// burst:  --burst-size streamed completions sent at once (prompts of --burst-prompt-tokens ids each,
+//         a comma list cycles through lengths), --burst-rounds times with fresh prompts: time to the
+//         first token p50/p95. Works against any OpenAI-compatible server (--base), llama-server too.
 // --json FILE writes every number as JSON as well.
 import fs from 'node:fs';
 
@@ -16,7 +19,7 @@ import { acquireServer, memoryMiB, metric, parseArgs, percentile, sleep, streamR
 const opts = parseArgs(process.argv.slice(2), {
   base: '', pid: 0, bin: '', 'model-dir': '', threads: 0, 'api-key': '', mode: 'sweep', levels: '1,8,32',
   'requests-per-stream': 4, 'max-tokens': 64, 'growth-requests': 2000, 'probe-requests': 20, json: '',
-  'max-seconds': 900,
+  'max-seconds': 900, 'burst-size': 16, 'burst-prompt-tokens': '100', 'burst-rounds': 3, 'burst-max-tokens': 16,
 });
 const LIMIT_MS = opts['max-seconds'] * 1000;
 const T_START = Date.now();
@@ -174,11 +177,43 @@ async function prefix() {
               `${report.prefix_cache.cold_ttft_ms_p50} ms (${report.prefix_cache.speedup}x, median of ${pairs.length})`);
 }
 
+/**
+ * A burst of new chats: `burst-size` streamed completions sent together, each with its own prompt
+ * (fresh ids every round, so no prefix cache helps), temperature 0. TTFT: request start -> the
+ * first token (its text, or the finish). One warm-up round first.
+ */
+async function burst() {
+  const lengths = String(opts['burst-prompt-tokens']).split(',').map(Number);
+  const size = opts['burst-size'];
+  const oneRound = async (round) => Promise.all(Array.from({ length: size }, (_, i) =>
+    streamRequest(base, '/v1/completions', {
+      prompt: idsPrompt(lengths[i % lengths.length], 7000 + round * size + i),
+      max_tokens: opts['burst-max-tokens'], temperature: 0 }, { apiKey })));
+  await oneRound(-1);
+  const ttfts = [], perRound = [];
+  let failed = 0;
+  for (let round = 0; round < opts['burst-rounds'] && !overTime(); ++round) {
+    const rs = await oneRound(round);
+    const t = rs.filter((r) => r.ok && !Number.isNaN(r.firstMs)).map((r) => r.firstMs);
+    failed += rs.length - t.length;
+    ttfts.push(...t);
+    perRound.push({ p50_ms: +percentile(t, 50).toFixed(1), p95_ms: +percentile(t, 95).toFixed(1) });
+    if (failed && !report.burst_error) report.burst_error = rs.find((r) => !r.ok)?.error;
+  }
+  report.burst = { size, prompt_tokens: lengths, rounds: perRound.length, failed,
+                   ttft_ms_p50: +percentile(ttfts, 50).toFixed(1), ttft_ms_p95: +percentile(ttfts, 95).toFixed(1),
+                   ttft_ms_max: +Math.max(...ttfts).toFixed(1), per_round: perRound };
+  const b = report.burst;
+  console.log(`burst of ${size} (prompts of ${lengths.join('/')} ids, ${b.rounds} rounds): TTFT p50 ${b.ttft_ms_p50} ms, ` +
+              `p95 ${b.ttft_ms_p95} ms, max ${b.ttft_ms_max} ms` + (failed ? `, ${failed} FAILED: ${report.burst_error}` : ''));
+}
+
 try {
+  if (opts.mode === 'burst') await burst();
   if (opts.mode === 'sweep' || opts.mode === 'all') await sweep();
   if (opts.mode === 'checks' || opts.mode === 'all') await checks();
   if (opts.mode === 'prefix' || opts.mode === 'all') await prefix();
-  if (!['sweep', 'checks', 'prefix', 'all'].includes(opts.mode)) throw new Error(`--mode must be sweep, checks, prefix or all`);
+  if (!['sweep', 'checks', 'prefix', 'all', 'burst'].includes(opts.mode)) throw new Error(`--mode must be sweep, checks, prefix, burst or all`);
   if (overTime()) console.log(`(stopped early: --max-seconds ${opts['max-seconds']} reached)`);
   if (opts.json) fs.writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
 } finally {

@@ -1,6 +1,7 @@
 #include "engine/scheduler.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "util/check.h"
 
@@ -18,7 +19,18 @@ void Scheduler::insert_by_arrival(std::deque<Sequence*>* queue, Sequence* seq) {
 
 void Scheduler::add(Sequence* seq) {
   G3_CHECK(seq->kv.n_computed == 0 && seq->kv.full_blocks.empty() && seq->kv.sliding_blocks.empty());
+  seq->queued_step = n_steps_;
   insert_by_arrival(&waiting_, seq);
+}
+
+double Scheduler::prefill_key(const Sequence* seq) const {
+  const double waited = static_cast<double>(n_steps_ - seq->queued_step);
+  return static_cast<double>(seq->n_uncomputed()) - options_.prefill_aging * options_.max_batch_tokens * waited;
+}
+
+bool Scheduler::prefill_before(const Sequence* a, const Sequence* b) const {
+  const double ka = prefill_key(a), kb = prefill_key(b);
+  return ka != kb ? ka < kb : a->arrival < b->arrival;
 }
 
 void Scheduler::remove(Sequence* seq) {
@@ -56,9 +68,45 @@ ScheduledStep Scheduler::schedule() {
   ScheduledStep step;
   int32_t budget = options_.max_batch_tokens;
 
+  ++n_steps_;
+
   // Decodes not yet served this step; a prefill chunk leaves budget for them.
   int32_t pending_decodes = 0;
   for (const Sequence* s : running_) pending_decodes += s->n_uncomputed() - s->n_draft == 1 ? 1 : 0;
+
+  // The prompt budget, granted shortest-remaining-first over running prefills and the waiting
+  // sequences that have a running slot to go to. A waiting sequence's grant only holds budget back
+  // from lower-priority running prefills; admission below then spends what is left in that order.
+  std::vector<std::pair<Sequence*, bool>> by_priority;  // (sequence, is running)
+  for (Sequence* s : running_) {
+    if (s->n_uncomputed() - s->n_draft > 1) by_priority.emplace_back(s, true);
+  }
+  std::vector<Sequence*> admission_order(waiting_.begin(), waiting_.end());
+  std::stable_sort(admission_order.begin(), admission_order.end(),
+                   [this](const Sequence* a, const Sequence* b) { return prefill_before(a, b); });
+  const size_t free_slots = static_cast<size_t>(std::max<int64_t>(0, options_.max_running - static_cast<int64_t>(running_.size())));
+  for (size_t k = 0; k < std::min(free_slots, admission_order.size()); ++k) by_priority.emplace_back(admission_order[k], false);
+  std::stable_sort(by_priority.begin(), by_priority.end(),
+                   [this](const auto& a, const auto& b) { return prefill_before(a.first, b.first); });
+  std::unordered_map<const Sequence*, int32_t> grant;  // running prefills only
+  int32_t reserved = 0;                                 // granted to running prefills, not yet emitted
+  int32_t avail = std::max(0, budget - pending_decodes);
+  for (const auto& [s, is_running] : by_priority) {
+    const int32_t g = std::min(s->n_uncomputed(), avail);
+    avail -= g;
+    if (is_running) {
+      grant[s] = g;
+      reserved += g;
+    }
+  }
+  auto take_grant = [&](const Sequence* s) {
+    auto it = grant.find(s);
+    if (it == grant.end()) return 0;
+    const int32_t g = it->second;
+    reserved -= g;
+    grant.erase(it);
+    return g;
+  };
 
   // Running sequences, oldest first. Victims come from the back, so they are never sequences
   // already scheduled in this step (those are in front of index i).
@@ -68,14 +116,16 @@ ScheduledStep Scheduler::schedule() {
     G3_CHECK(remaining >= 1 && (seq->n_draft == 0 || remaining == 1));
     const bool decode = remaining == 1;
     if (decode) --pending_decodes;
-    const int32_t cap = decode ? budget : budget - pending_decodes;
+    int32_t cap = decode ? budget : budget - pending_decodes;
+    if (!decode) cap = std::min(cap, take_grant(seq));
     if (cap <= 0) {
       seq->trim_draft(0);
       ++i;
       continue;
     }
-    // A draft gets what is left once every other decode of the step has its token.
-    seq->trim_draft(std::max(0, budget - pending_decodes - 1));
+    // A draft gets what is left once every other decode of the step has its token and the prompts
+    // their grants.
+    seq->trim_draft(std::max(0, budget - pending_decodes - reserved - 1));
     int32_t n_end = kv_->max_appendable(seq->kv, seq->kv.n_computed + std::min(remaining, cap) + seq->n_draft);
     if (decode) seq->trim_draft(std::max(0, n_end - seq->kv.n_computed - 1));  // only what the free blocks hold
     const int32_t want_end = seq->kv.n_computed + std::min(remaining, cap) + seq->n_draft;
@@ -83,6 +133,7 @@ ScheduledStep Scheduler::schedule() {
     while (n_end == seq->kv.n_computed) {
       Sequence* victim = running_.back();
       if (victim != seq && victim->n_uncomputed() - victim->n_draft == 1) --pending_decodes;
+      take_grant(victim);
       preempt(victim, &step);
       if (victim == seq) {
         self_preempted = true;
@@ -96,10 +147,11 @@ ScheduledStep Scheduler::schedule() {
     ++i;
   }
 
-  // Admission, FCFS, only when this step preempted nothing (the pools are not under pressure).
-  while (step.preempted.empty() && !waiting_.empty() && budget > 0 &&
-         static_cast<int32_t>(running_.size()) < options_.max_running) {
-    Sequence* seq = waiting_.front();
+  // Admission in priority order, only when this step preempted nothing (the pools are not under
+  // pressure). admission_order may hold sequences preempted in this step: the loop never starts then.
+  for (size_t next = 0; step.preempted.empty() && next < admission_order.size() && budget > 0 &&
+                        static_cast<int32_t>(running_.size()) < options_.max_running; ++next) {
+    Sequence* seq = admission_order[next];
     const int32_t reused = kv_->allocate_prefix(&seq->kv, seq->tokens);
     const int32_t remaining = seq->n_uncomputed();
     const int32_t total = static_cast<int32_t>(seq->tokens.size());
@@ -116,7 +168,7 @@ ScheduledStep Scheduler::schedule() {
       seq->n_cached_prompt = std::min(reused, seq->n_prompt);
       n_prefix_hit_tokens_total_ += seq->n_cached_prompt;
     }
-    waiting_.pop_front();
+    waiting_.erase(std::find(waiting_.begin(), waiting_.end(), seq));
     insert_by_arrival(&running_, seq);
     emit(&step, seq, n_end);
     budget = options_.max_batch_tokens - step.n_tokens;

@@ -7,9 +7,15 @@
 //  - When the KV pools cannot hold a running sequence's next token, the newest running sequence is
 //    preempted (blocks freed; it goes back to waiting and is recomputed later from its prompt and
 //    generated tokens). The oldest sequence therefore always progresses.
-//  - Then, if nothing was preempted, waiting sequences are admitted in arrival order (FCFS: a
-//    sequence that does not fit blocks those behind it, so none starves) while there is budget,
-//    a free running slot, and room in the full pool for the whole remaining prompt.
+//  - The budget left after the decodes goes to prompts (running ones still in prefill, and waiting
+//    ones to admit), shortest remaining prompt first: in a burst of new chats the short ones reach
+//    their first token without waiting behind long ones. Aging keeps that from starving anyone:
+//    every step a sequence has waited since it was queued lowers its key by prefill_aging x the
+//    step budget, so a long prompt overtakes fresh short ones after ~its length / (aging x budget)
+//    steps. Ties go to the older sequence.
+//  - Then, if nothing was preempted, waiting sequences are admitted in that order (one that does
+//    not fit blocks those behind it, so the one at the front is never overtaken) while there is
+//    budget, a free running slot, and room in the full pool for the whole remaining prompt.
 //  - Speculative drafts (Sequence::n_draft) ride along with their sequence's decode token, all
 //    verified in the same pass. They are optional: they take only budget that no other running
 //    sequence's decode needs and only blocks that are free, and the scheduler trims (or drops)
@@ -36,6 +42,7 @@ struct Sequence {
   bool admitted_once = false;       // prefix-cache hits are counted at the first admission only
   int32_t n_cached_prompt = 0;      // prompt tokens reused from the prefix cache at first admission
   int32_t n_preemptions = 0;
+  uint64_t queued_step = 0;         // the scheduler step at which it was added (prefill aging)
   // The last n_draft entries of `tokens` are a speculative draft, not yet part of the sequence: the
   // engine appends them before schedule() (only while exactly one real token is uncomputed) and
   // removes those the verifier rejects after the pass.
@@ -53,6 +60,7 @@ struct Sequence {
 struct SchedulerOptions {
   int32_t max_batch_tokens = 512;   // tokens per forward pass
   int32_t max_running = 64;         // sequences holding KV at once
+  double prefill_aging = 0.5;       // see the policy above; 0 = pure shortest-remaining-first
 };
 
 struct ScheduledItem {
@@ -103,6 +111,9 @@ class Scheduler {
   void preempt(Sequence* seq, ScheduledStep* step);
   static void insert_by_arrival(std::deque<Sequence*>* queue, Sequence* seq);
   void emit(ScheduledStep* step, Sequence* seq, int32_t n_end);
+  // Lower goes first: remaining prompt tokens minus the aging credit.
+  double prefill_key(const Sequence* seq) const;
+  bool prefill_before(const Sequence* a, const Sequence* b) const;
 
   BlockManager* kv_;
   SchedulerOptions options_;
@@ -110,6 +121,7 @@ class Scheduler {
   std::deque<Sequence*> waiting_;   // sorted by arrival (oldest first)
   int64_t n_preemptions_total_ = 0;
   int64_t n_prefix_hit_tokens_total_ = 0;
+  uint64_t n_steps_ = 0;            // schedule() calls so far
 };
 
 }  // namespace gemma3

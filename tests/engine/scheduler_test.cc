@@ -1,6 +1,6 @@
 // Scheduler + BlockManager driven by the auditing FakeRunner (no tokenizer, greedy argmax): chunked
 // prefill under the token budget, decode progress, preemption under tiny pools, prefix sharing with
-// a sliding window, removal freeing blocks, FCFS admission. Every output is compared with a
+// a sliding window, removal freeing blocks, shortest-prompt-first admission with aging. Every output is compared with a
 // reference computed straight from the fake model's logits, token by token, with no cache at all.
 #include "engine/scheduler.h"
 
@@ -214,10 +214,22 @@ TEST(Scheduler, RemoveFreesBlocksOfRunningAndWaiting) {
   EXPECT_EQ(d.bm.n_used_sliding(), 0);
 }
 
-TEST(Scheduler, AdmissionIsFirstComeFirstServed) {
-  Driver d(geometry(4, 40, 40, 8), {.max_batch_tokens = 8, .max_running = 3});
+// The step at which each sequence got its first generated token.
+std::map<int64_t, int32_t> first_token_steps(Driver* d) {
+  std::map<int64_t, int32_t> first;
+  while (!d->sched.idle()) {
+    EXPECT_TRUE(d->step());
+    for (const auto& s : d->seqs) {
+      if (static_cast<int32_t>(s->tokens.size()) > s->n_prompt && !first.count(s->id)) first[s->id] = d->n_steps;
+    }
+  }
+  return first;
+}
+
+TEST(Scheduler, EqualPromptsAreAdmittedInArrivalOrder) {
+  Driver d(geometry(4, 80, 80, 8), {.max_batch_tokens = 8, .max_running = 3});
   std::mt19937 rng(6);
-  for (int i = 0; i < 10; ++i) d.add(random_tokens(&rng, 3 + (i * 7) % 20), 5 + (i * 3) % 11);
+  for (int i = 0; i < 10; ++i) d.add(random_tokens(&rng, 6), 5 + (i * 3) % 11);
   std::vector<int64_t> first_seen;
   while (!d.sched.idle()) {
     ASSERT_TRUE(d.step());
@@ -229,6 +241,50 @@ TEST(Scheduler, AdmissionIsFirstComeFirstServed) {
   EXPECT_EQ(d.finished.size(), 10u);
   EXPECT_TRUE(std::is_sorted(first_seen.begin(), first_seen.end()));
   expect_all_match_reference(d);
+}
+
+// A burst of prompts of mixed lengths arriving together: the shorter ones reach their first token
+// first (without aging, strictly by length), and every output still equals the reference.
+TEST(Scheduler, BurstServesShortestPromptsFirst) {
+  Driver d(geometry(4, 400, 400, 8), {.max_batch_tokens = 16, .max_running = 16, .prefill_aging = 0});
+  std::mt19937 rng(9);
+  const int32_t lengths[] = {60, 5, 33, 12, 48, 7, 25, 90};
+  for (int32_t n : lengths) d.add(random_tokens(&rng, n), 4);
+  const auto first = first_token_steps(&d);
+  ASSERT_EQ(first.size(), 8u);
+  for (int a = 0; a < 8; ++a) {
+    for (int b = 0; b < 8; ++b) {
+      if (lengths[a] < lengths[b]) EXPECT_LE(first.at(a), first.at(b)) << lengths[a] << " vs " << lengths[b];
+    }
+  }
+  // FCFS would have given the 5-token prompt its first token only after the 60-token one.
+  EXPECT_LT(first.at(1), first.at(0));
+  expect_all_match_reference(d);
+}
+
+// A long prompt under a steady stream of short ones: with aging it still finishes its prefill in a
+// bounded number of steps; without aging (pure shortest-first) it would wait for the stream to end.
+TEST(Scheduler, AgingBoundsTheWaitOfALongPrompt) {
+  for (double aging : {0.0, 0.5}) {
+    Driver d(geometry(4, 2000, 2000, 8), {.max_batch_tokens = 16, .max_running = 64, .prefill_aging = aging});
+    std::mt19937 rng(11);
+    Sequence* longp = d.add(random_tokens(&rng, 64), 2);
+    int32_t long_first = -1;
+    for (int32_t step = 0; step < 400 && !d.sched.idle(); ++step) {
+      if (step < 200) {
+        for (int k = 0; k < 2; ++k) d.add(random_tokens(&rng, 8), 1);  // 16 prompt tokens a step: the whole budget
+      }
+      ASSERT_TRUE(d.step());
+      if (long_first < 0 && static_cast<int32_t>(longp->tokens.size()) > longp->n_prompt) long_first = d.n_steps;
+    }
+    if (aging > 0) {
+      // Its key falls 8 per step, so it leads within 64/8 + 1 steps, then takes 64/16 steps.
+      EXPECT_GE(long_first, 1);
+      EXPECT_LE(long_first, 64 / 8 + 64 / 16 + 2);
+    } else {
+      EXPECT_GT(long_first, 200);  // only once the stream of short prompts ends
+    }
+  }
 }
 
 // Random mix of prompts with shared prefixes, pool sizes, budgets and cancellations: outputs of
