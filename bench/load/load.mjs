@@ -11,6 +11,9 @@
 // burst:  --burst-size streamed completions sent at once (prompts of --burst-prompt-tokens ids each,
 //         a comma list cycles through lengths), --burst-rounds times with fresh prompts: time to the
 //         first token p50/p95. Works against any OpenAI-compatible server (--base), llama-server too.
+// structured: 16 concurrent streams with response_format json_schema (--schema FILE, or a built-in
+//         extraction schema) against the same 16 streams unconstrained, in alternating rounds:
+//         aggregate generated tokens/s of each and their ratio, and the forced-token count.
 // --json FILE writes every number as JSON as well.
 import fs from 'node:fs';
 
@@ -20,6 +23,7 @@ const opts = parseArgs(process.argv.slice(2), {
   base: '', pid: 0, bin: '', 'model-dir': '', threads: 0, 'api-key': '', mode: 'sweep', levels: '1,8,32',
   'requests-per-stream': 4, 'max-tokens': 64, 'growth-requests': 2000, 'probe-requests': 20, json: '',
   'max-seconds': 900, 'burst-size': 16, 'burst-prompt-tokens': '100', 'burst-rounds': 3, 'burst-max-tokens': 16,
+  schema: '', 'structured-rounds': 3, 'structured-streams': 16,
 });
 const LIMIT_MS = opts['max-seconds'] * 1000;
 const T_START = Date.now();
@@ -208,12 +212,66 @@ async function burst() {
               `p95 ${b.ttft_ms_p95} ms, max ${b.ttft_ms_max} ms` + (failed ? `, ${failed} FAILED: ${report.burst_error}` : ''));
 }
 
+// A typical extraction schema whose documents are long enough that prefill is a small share.
+const DEFAULT_SCHEMA = {
+  type: 'object',
+  properties: {
+    title: { type: 'string', maxLength: 60 },
+    items: {
+      type: 'array', minItems: 6, maxItems: 6,
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', maxLength: 30 }, quantity: { type: 'integer', minimum: 0, maximum: 1000 },
+          unit: { enum: ['kg', 'g', 'l', 'ml', 'piece'] }, organic: { type: 'boolean' },
+        },
+        required: ['name', 'quantity', 'unit', 'organic'], additionalProperties: false,
+      },
+    },
+  },
+  required: ['title', 'items'], additionalProperties: false,
+};
+
+async function structured() {
+  const schema = opts.schema ? JSON.parse(fs.readFileSync(opts.schema, 'utf8')) : DEFAULT_SCHEMA;
+  const streams = opts['structured-streams'];
+  const body = (i, constrained) => ({
+    ...chatBody(i), max_tokens: opts['max-tokens'],
+    ...(constrained ? { response_format: { type: 'json_schema', json_schema: { name: 'extraction', schema, strict: true } } } : {}),
+  });
+  await runLevel(2, 1, (i) => body(9000 + i, true));  // warm-up; compiles the schema once
+  const rows = { plain: [], json_schema: [] };
+  const forcedBefore = await metric(base, 'gemma3_forced_tokens_total');
+  for (let round = 0; round < opts['structured-rounds'] && !overTime(); ++round) {
+    for (const constrained of round % 2 ? [true, false] : [false, true]) {
+      const r = await runLevel(streams, 2, (i) => body(20000 + round * 100 + i, constrained));
+      rows[constrained ? 'json_schema' : 'plain'].push(r);
+      console.log(`  round ${round} ${constrained ? 'json_schema' : 'plain      '}: ${r.tokens_per_s.toFixed(1)} tok/s` +
+                  (r.failed ? `  FAILED ${r.failed}: ${r.first_error}` : ''));
+    }
+  }
+  const forcedAfter = await metric(base, 'gemma3_forced_tokens_total');
+  const total = (list, key) => list.reduce((a, r) => a + r[key], 0);
+  const rate = (list) => total(list, 'generated_tokens') / total(list, 'seconds');
+  report.structured = {
+    streams, rounds: rows.plain.length, plain_tokens_per_s: +rate(rows.plain).toFixed(1),
+    json_schema_tokens_per_s: +rate(rows.json_schema).toFixed(1),
+    ratio: +(rate(rows.json_schema) / rate(rows.plain)).toFixed(3),
+    forced_tokens: forcedAfter !== undefined && forcedBefore !== undefined ? forcedAfter - forcedBefore : null,
+    failed: total(rows.plain, 'failed') + total(rows.json_schema, 'failed'),
+  };
+  const r = report.structured;
+  console.log(`structured: ${streams} streams, json_schema ${r.json_schema_tokens_per_s} tok/s vs plain ` +
+              `${r.plain_tokens_per_s} tok/s: ${r.ratio}x (${r.forced_tokens} tokens forced, ${r.failed} failed)`);
+}
+
 try {
+  if (opts.mode === 'structured') await structured();
   if (opts.mode === 'burst') await burst();
   if (opts.mode === 'sweep' || opts.mode === 'all') await sweep();
   if (opts.mode === 'checks' || opts.mode === 'all') await checks();
   if (opts.mode === 'prefix' || opts.mode === 'all') await prefix();
-  if (!['sweep', 'checks', 'prefix', 'all', 'burst'].includes(opts.mode)) throw new Error(`--mode must be sweep, checks, prefix, burst or all`);
+  if (!['sweep', 'checks', 'prefix', 'all', 'burst', 'structured'].includes(opts.mode)) throw new Error(`--mode must be sweep, checks, prefix, burst, structured or all`);
   if (overTime()) console.log(`(stopped early: --max-seconds ${opts['max-seconds']} reached)`);
   if (opts.json) fs.writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
 } finally {
