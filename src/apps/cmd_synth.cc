@@ -10,7 +10,7 @@ namespace {
 
 int run_synth(int argc, char** argv) {
   Args args("synth", "Write a Hugging Face-layout Gemma 3 checkpoint with seeded random bf16 weights.");
-  args.option("preset", "", "270m, 1b or tiny", "tiny").option("seed", "", "random seed", "0").option("out", "o", "output folder");
+  args.option("preset", "", "270m, 1b, tiny or quant", "tiny").option("seed", "", "random seed", "0").option("out", "o", "output folder");
   args.option("tokenizer", "", "gemma3, or functiongemma (FunctionGemma's seven markers at ids 46-52 and a FunctionGemma-style template)",
               "gemma3");
   if (auto s = args.parse(argc, argv); !s) return std::fprintf(stderr, "%s\n", s.error().c_str()), 1;

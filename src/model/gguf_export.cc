@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <fstream>
@@ -268,7 +269,8 @@ Result<GgufExportReport> export_gguf(const fs::path& dir, const fs::path& out, c
   w.add_float32("gemma3.attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
   w.add_uint32("gemma3.attention.key_length", c.head_dim);
   w.add_uint32("gemma3.attention.value_length", c.head_dim);
-  w.add_uint32("general.file_type", file_type(options.dtype));
+  // llama-quantize moves the file type to the end (below); the converter writes it here.
+  if (!options.mix) w.add_uint32("general.file_type", file_type(options.dtype));
   w.add_float32("gemma3.rope.freq_base", static_cast<float>(c.rope_theta));
   w.add_uint32("gemma3.attention.sliding_window", c.sliding_window);
   w.add_uint32("gemma3.attention.head_count_kv", c.num_kv_heads);
@@ -285,7 +287,8 @@ Result<GgufExportReport> export_gguf(const fs::path& dir, const fs::path& out, c
   }
   if (c.final_logit_softcapping) w.add_float32("gemma3.final_logit_softcapping", static_cast<float>(*c.final_logit_softcapping));
   if (c.attn_logit_softcapping) w.add_float32("gemma3.attn_logit_softcapping", static_cast<float>(*c.attn_logit_softcapping));
-  if (dtype_is_quantized(options.dtype) || dtype_is_quantized(embd_dtype)) w.add_uint32("general.quantization_version", 2);
+  if (!options.mix && (dtype_is_quantized(options.dtype) || dtype_is_quantized(embd_dtype)))
+    w.add_uint32("general.quantization_version", 2);
 
   w.add_string("tokenizer.ggml.model", "llama");
   w.add_string("tokenizer.ggml.pre", "default");
@@ -302,9 +305,21 @@ Result<GgufExportReport> export_gguf(const fs::path& dir, const fs::path& out, c
   if (tc.contains("chat_template") && tc["chat_template"].is_string())
     w.add_string("tokenizer.chat_template", tc["chat_template"].get<std::string>());
   w.add_bool("tokenizer.ggml.add_space_prefix", false);
+  if (options.mix) {
+    w.add_uint32("general.quantization_version", 2);
+    w.add_uint32("general.file_type", quant_mix_file_type(*options.mix));
+  }
 
   GgufExportReport report;
   const std::string head_name = c.weight_prefix == "model." ? "lm_head.weight" : "language_model.lm_head.weight";
+  struct Entry {
+    std::string name;
+    const TensorInfo* info;
+    size_t rows, cols;
+    bool norm;
+    DType type;
+  };
+  std::vector<Entry> entries;
   for (const auto& [hf_name, info] : store.tensors()) {  // sorted by name, as the converter goes
     if (hf_name == head_name && c.tie_word_embeddings) continue;
     auto name_or = gguf_tensor_name(hf_name, c);
@@ -322,6 +337,27 @@ Result<GgufExportReport> export_gguf(const fs::path& dir, const fs::path& out, c
     if (name == "token_embd.weight") rows = std::min(rows, static_cast<size_t>(c.vocab_size));
     DType type = name == "token_embd.weight" ? embd_dtype : options.dtype;
     if (norm || info->shape.size() < 2) type = DType::kF32;
+    entries.push_back({name, info, rows, cols, norm, type});
+  }
+  if (options.mix) {
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return llama_tensor_order_less(a.name, b.name); });
+    std::vector<MixTensor> mix_tensors;
+    for (const Entry& e : entries) {
+      std::vector<uint64_t> ne = {e.cols};
+      if (e.info->shape.size() == 2) ne.push_back(e.rows);
+      mix_tensors.push_back({e.name, ne, e.norm || ne.size() < 2 ? DType::kF32 : DType::kBF16});
+    }
+    const MixChoice choice = choose_mix_types(*options.mix, mix_tensors, c.num_layers, options.embedding_dtype);
+    for (size_t i = 0; i < entries.size(); ++i) entries[i].type = choice.types[i];
+    report.n_fallback = choice.n_fallback;
+  }
+  for (const Entry& e : entries) {
+    const std::string& name = e.name;
+    const std::string& hf_name = e.info->name;
+    const TensorInfo* info = e.info;
+    const size_t rows = e.rows, cols = e.cols;
+    const bool norm = e.norm;
+    const DType type = e.type;
     if (cols % dtype_block_elems(type) != 0)
       return make_error(info->file + ": tensor '" + hf_name + "' has rows of " + std::to_string(cols) +
                         ", not a multiple of " + std::to_string(dtype_block_elems(type)) + " as " + dtype_name(type) + " needs");

@@ -5,7 +5,8 @@
 //     post_attention_norm, ffn_norm, post_ffw_norm, ffn_gate/up/down, output_norm (and output for
 //     an untied LM head), in the checkpoint's sorted tensor-name order;
 //   - RMSNorm weights stored as (1 + w) in F32; matrices in the chosen type, with GGML's reference
-//     Q8_0 / Q4_0 quantizers; the embedding may get its own type (--embd-dtype);
+//     quantizers; the embedding may get its own type (--embd-dtype); or llama-quantize's mixes
+//     (Q4_K_M, ...), whose files equal llama-quantize's output for this exporter's bf16 file;
 //   - metadata gemma3.* from config.json, and the SentencePiece vocabulary tokenizer.ggml.* the
 //     converter would read from tokenizer.model, rebuilt from tokenizer.json (the same pieces):
 //     scores −id for learned and byte pieces (Gemma's merges are in id order), types UNKNOWN /
@@ -21,6 +22,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "model/quant_mix.h"
 #include "ops/dtype.h"
 #include "util/result.h"
 
@@ -30,12 +32,18 @@ struct GgufExportOptions {
   DType dtype = DType::kBF16;           // the matrices
   std::optional<DType> embedding_dtype;  // token_embd (and a tied LM head); default: dtype
   size_t alignment = 32;                 // general.alignment (written only when not 32)
+  // A llama-quantize mix instead of one `dtype`: each tensor's type from model/quant_mix.h, and
+  // the file laid out as llama-quantize lays out its output for the file this exporter writes in
+  // bf16: tensors in the loader's order, general.quantization_version then general.file_type as
+  // the last keys. embedding_dtype then acts as llama-quantize's --token-embedding-type.
+  std::optional<QuantMix> mix;
 };
 
 struct GgufExportReport {
   size_t n_tensors = 0;
   size_t n_skipped = 0;  // tensors outside the text decoder (a multimodal checkpoint's vision tower)
   size_t file_bytes = 0;
+  size_t n_fallback = 0;  // with a mix: tensors given a legacy type because their rows are not a multiple of 256
 };
 
 Result<GgufExportReport> export_gguf(const std::filesystem::path& model_dir, const std::filesystem::path& out,

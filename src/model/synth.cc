@@ -81,8 +81,14 @@ Result<ModelConfig> synth_preset_config(const std::string& preset) {
   } else if (preset == "tiny") {
     c.hidden_size = 64, c.intermediate_size = 128, c.num_layers = 6, c.num_heads = 4, c.num_kv_heads = 2;
     c.head_dim = 16, c.sliding_window = 8, c.max_position_embeddings = 2048, c.query_pre_attn_scalar = 16;
+  } else if (preset == "quant") {
+    // Rows of 64 (not a multiple of 256) next to rows of 256 (attn_output) and 512 (ffn_down), and
+    // 16 layers, so llama-quantize's mixes use both their K types and their fallbacks
+    // (tests/data/quantize).
+    c.hidden_size = 64, c.intermediate_size = 512, c.num_layers = 16, c.num_heads = 2, c.num_kv_heads = 1;
+    c.head_dim = 128, c.sliding_window = 8, c.max_position_embeddings = 2048, c.query_pre_attn_scalar = 128;
   } else {
-    return make_error("unknown preset '" + preset + "' (expected 270m, 1b or tiny)");
+    return make_error("unknown preset '" + preset + "' (expected 270m, 1b, tiny or quant)");
   }
   for (int32_t i = 0; i < c.num_layers; ++i)
     c.layer_kinds.push_back((i + 1) % 6 == 0 ? LayerKind::kFull : LayerKind::kSliding);

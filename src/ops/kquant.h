@@ -31,8 +31,9 @@ void kquant_row_to_f32(DType dtype, const uint8_t* row, size_t n, float* out);
 // The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K block's 12 scale bytes.
 void kquant_scale_min_k4(size_t j, const uint8_t* scales, uint8_t& scale, uint8_t& min);
 
-// GGML's reference quantizers (quantize_row_*_ref), for the types that have one here:
-// Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K (kquant_can_quantize). x (n,) -> dtype_row_bytes(n) bytes.
+// GGML's reference quantizers (quantize_row_*_ref, what llama-quantize runs without an importance
+// matrix), byte for byte, for the types that have one here (kquant_can_quantize): Q4_1, Q5_0,
+// Q5_1, Q3_K, Q4_K, Q5_K, Q6_K (kquant_quantize.cc). x (n,) -> dtype_row_bytes(n) bytes.
 bool kquant_can_quantize(DType dtype);
 void kquant_quantize_row(DType dtype, const float* x, size_t n, uint8_t* out);
 

@@ -54,3 +54,14 @@ add_test(NAME gguf_dequant_blocks
          COMMAND ${GEMMA3_REFERENCE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/reference/gguf_dequant_check.py
                  --dump $<TARGET_FILE:gguf_dequant_dump> --workdir ${CMAKE_BINARY_DIR}/gguf-blocks)
 set_tests_properties(gguf_dequant_blocks PROPERTIES LABELS "gguf;reference" TIMEOUT 60)
+
+# `gemma3 quantize --dtype q4_k_m|q5_k_m|q6_k|q3_k_m` writes the file llama-quantize writes: the
+# synthetic "quant" checkpoint (rows of 64, 256 and 512, so both the K types and their legacy
+# fallbacks occur) quantized by each mix, tensor by tensor and then the whole file, against the
+# sha256 of what llama-quantize wrote (golden data and the commands: tests/data/quantize/README.md).
+add_test(NAME gguf_quantize_golden
+         COMMAND ${GEMMA3_REFERENCE_PYTHON} ${CMAKE_SOURCE_DIR}/tests/reference/quantize_golden.py --check
+                 --gemma3 $<TARGET_FILE:gemma3> --workdir ${CMAKE_BINARY_DIR}/gguf-quantize
+                 --data ${CMAKE_SOURCE_DIR}/tests/data/quantize)
+set_tests_properties(gguf_quantize_golden PROPERTIES LABELS "gguf;reference" TIMEOUT 120
+                     ENVIRONMENT "GEMMA3_TOKENIZER_DIR=${GEMMA3_TOKENIZER_DIR}")
