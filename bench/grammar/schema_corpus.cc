@@ -9,7 +9,8 @@
 // --every K takes every Kth schema (sorted by file name), for a quicker run over all sources.
 //
 // --reference also checks every instance with the slow byte-level reference recognizer and counts
-// disagreements with the Matcher. Prints one JSON summary line; --failures writes one line per
+// disagreements with the Matcher. --verbose prints one stderr line per schema (front/back-end
+// times, NFA states, lexemes). Prints one JSON summary line; --failures writes one line per
 // schema that is not fully correct.
 #include <algorithm>
 #include <chrono>
@@ -21,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "grammar/compiled_grammar.h"
 #include "grammar/front_ends.h"
 #include "grammar/matcher.h"
 #include "ir_recognizer.h"
@@ -54,7 +56,7 @@ double percentile(std::vector<double> v, double p) {
 int main(int argc, char** argv) {
   std::string tokenizer_dir, corpus_dir, failures_path;
   size_t limit = SIZE_MAX, every = 1;
-  bool reference = false;
+  bool reference = false, verbose = false;   // --verbose: one stderr line per schema (sizes, times)
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--tokenizer" && i + 1 < argc) tokenizer_dir = argv[++i];
@@ -63,8 +65,9 @@ int main(int argc, char** argv) {
     else if (a == "--every" && i + 1 < argc) every = std::max<size_t>(1, std::stoul(argv[++i]));
     else if (a == "--failures" && i + 1 < argc) failures_path = argv[++i];
     else if (a == "--reference") reference = true;
+    else if (a == "--verbose") verbose = true;
     else {
-      std::fprintf(stderr, "usage: schema_corpus --tokenizer DIR --corpus DIR [--every K] [--limit N] [--reference] [--failures FILE]\n");
+      std::fprintf(stderr, "usage: schema_corpus --tokenizer DIR --corpus DIR [--every K] [--limit N] [--reference] [--verbose] [--failures FILE]\n");
       return 2;
     }
   }
@@ -119,6 +122,22 @@ int main(int argc, char** argv) {
     if (reference) rec.emplace(for_reference);
     auto compiled = compile(std::move(*grammar), table);
     back_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count());
+    if (verbose && compiled) {
+      // The largest lexemes by NFA states (lexeme i spans states lexeme_start[i] .. lexeme_start[i+1]).
+      const Nfa& nfa = (*compiled)->nfa;
+      std::vector<std::pair<size_t, size_t>> sizes;
+      for (size_t i = 0; i < nfa.lexeme_start.size(); ++i) {
+        const size_t end = i + 1 < nfa.lexeme_start.size() ? nfa.lexeme_start[i + 1] : nfa.next.size();
+        sizes.emplace_back(end - nfa.lexeme_start[i], i);
+      }
+      std::sort(sizes.rbegin(), sizes.rend());
+      for (size_t i = 0; i < sizes.size() && i < 3; ++i) std::fprintf(stderr, "  lexeme %zu: %zu NFA states\n", sizes[i].second, sizes[i].first);
+    }
+    if (verbose) {
+      std::fprintf(stderr, "%s\tfront_ms %.2f\tback_ms %.2f\tnfa_states %zu\tlexemes %zu\t%s\n", path.filename().c_str(),
+                   front_ms.back(), back_ms.back(), compiled ? (*compiled)->nfa.next.size() : size_t{0},
+                   compiled ? (*compiled)->nfa.lexeme_start.size() : size_t{0}, compiled ? "ok" : compiled.error().c_str());
+    }
     if (!compiled) {
       ++refused_back;
       ++reasons["back end: " + reason_of(compiled.error())];

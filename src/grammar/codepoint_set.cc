@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 #include "grammar/digit_ranges.h"
 
@@ -54,6 +55,21 @@ std::string hex4(uint32_t v) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%04x", v);
   return buf;
+}
+
+// The hex digits whose values are set in `mask` (bit d: digit d), both spellings of a-f.
+RegexPtr hex_digits(uint32_t mask) {
+  std::bitset<256> bytes;
+  for (uint32_t d = 0; d < 16; ++d) {
+    if (!(mask >> d & 1)) continue;
+    if (d < 10) {
+      bytes.set('0' + d);
+    } else {
+      bytes.set('a' + d - 10);
+      bytes.set('A' + d - 10);
+    }
+  }
+  return Regex::byte_set(bytes);
 }
 
 RegexPtr u_escape(uint32_t lo, uint32_t hi) {
@@ -119,9 +135,15 @@ RegexPtr utf8_regex(const CodepointSet& set) {
   static const uint32_t kLengthEnds[4] = {0x7F, 0x7FF, 0xFFFF, kMaxCodepoint};
   const CodepointSet usable = set.minus(CodepointSet::range(kSurrogateLo, kSurrogateHi));
   std::vector<RegexPtr> out;
+  // The one-byte characters as one byte set, however many ranges they form (one NFA state).
+  std::bitset<256> ascii;
   for (auto [lo, hi] : usable.ranges()) {
-    uint32_t start = 0;
-    for (int n = 1; n <= 4; ++n) {
+    for (uint32_t c = lo; c <= std::min<uint32_t>(hi, 0x7F); ++c) ascii.set(c);
+  }
+  if (ascii.any()) out.push_back(Regex::byte_set(ascii));
+  for (auto [lo, hi] : usable.ranges()) {
+    uint32_t start = 0x80;
+    for (int n = 2; n <= 4; ++n) {
       const uint32_t a = std::max(lo, start), b = std::min(hi, kLengthEnds[n - 1]);
       if (a <= b) utf8_ranges(a, b, n, out);
       start = kLengthEnds[n - 1] + 1;
@@ -144,7 +166,22 @@ RegexPtr json_char_regex(const CodepointSet& set) {
   if (short_bytes.any()) options.push_back(Regex::concat({Regex::byte('\\'), Regex::byte_set(short_bytes)}));
   const CodepointSet bmp =
       set.intersect(CodepointSet::range(0, 0xFFFF)).minus(CodepointSet::range(kSurrogateLo, kSurrogateHi));
-  for (auto [lo, hi] : bmp.ranges()) options.push_back(u_escape(lo, hi));
+  // \u00XX escapes of one-byte characters, grouped by their low hex digits: one alternative per
+  // distinct set of low digits instead of one hex-range regex per range (a key trie encodes
+  // "every other name character" at each node).
+  std::map<uint32_t, uint32_t> high_by_low;   // set of low digits -> set of high digits (bit masks)
+  for (uint32_t high = 0; high < 8; ++high) {
+    uint32_t low = 0;
+    for (uint32_t d = 0; d < 16; ++d) {
+      if (bmp.contains(high * 16 + d)) low |= 1u << d;
+    }
+    if (low != 0) high_by_low[low] |= 1u << high;
+  }
+  for (const auto& [low, high] : high_by_low) {
+    options.push_back(Regex::concat({Regex::literal("\\u00"), hex_digits(high), hex_digits(low)}));
+  }
+  const CodepointSet wide = bmp.intersect(CodepointSet::range(0x80, 0xFFFF));
+  for (auto [lo, hi] : wide.ranges()) options.push_back(u_escape(lo, hi));
   // Astral code points: a high surrogate (one per 1024 code points) then a low one.
   const CodepointSet astral = set.intersect(CodepointSet::range(0x10000, kMaxCodepoint));
   for (auto [lo, hi] : astral.ranges()) {

@@ -1,7 +1,6 @@
 #include "grammar/lexer.h"
 
 #include <algorithm>
-#include <map>
 #include <unordered_set>
 
 namespace gemma3::grammar {
@@ -128,25 +127,32 @@ bool nullable(const Regex& r) {
   return false;
 }
 
-// Partitions the bytes into classes no byte set of the lexemes tells apart.
+// Partitions the bytes into classes no byte set of the lexemes tells apart. Byte sets are deduped
+// by value first (a schema's property names repeat the same single-byte sets thousands of times),
+// and each distinct set refines the partition with two arrays instead of a map.
 void byte_classes(const std::vector<RegexPtr>& lexemes, Nfa& nfa) {
   std::array<uint32_t, 256> cls{};
   std::unordered_set<const Regex*> seen;
+  std::unordered_set<std::bitset<256>> sets;
   std::vector<const Regex*> stack;
   for (const RegexPtr& l : lexemes) stack.push_back(l.get());
   uint32_t n = 1;
+  std::array<int32_t, 512> remap;
   while (!stack.empty()) {
     const Regex* r = stack.back();
     stack.pop_back();
     if (!seen.insert(r).second) continue;
     for (const RegexPtr& c : r->children) stack.push_back(c.get());
-    if (r->kind != Regex::Kind::kByteSet) continue;
-    std::map<std::pair<uint32_t, bool>, uint32_t> refined;
+    if (r->kind != Regex::Kind::kByteSet || !sets.insert(r->bytes).second) continue;
+    // New class of byte b: the pair (old class, in the set), numbered in order of first byte.
+    remap.fill(-1);
+    uint32_t next = 0;
     for (int b = 0; b < 256; ++b) {
-      auto [it, inserted] = refined.try_emplace({cls[b], r->bytes.test(b)}, static_cast<uint32_t>(refined.size()));
-      cls[b] = it->second;
+      int32_t& slot = remap[cls[b] * 2 + (r->bytes.test(b) ? 1 : 0)];
+      if (slot < 0) slot = static_cast<int32_t>(next++);
+      cls[b] = static_cast<uint32_t>(slot);
     }
-    n = static_cast<uint32_t>(refined.size());
+    n = next;
   }
   nfa.n_classes = n;
   nfa.class_rep.assign(n, 0);

@@ -15,26 +15,60 @@
 namespace gemma3::grammar {
 namespace {
 
-// Strings over `alphabet` (each character through `encode`) that are not in `names`: a trie of the
-// names, where every node may stop (unless a name ends there), continue along the trie, or leave it
-// with any other character and then write anything.
+// Strings over `alphabet` (each character through `encode`) that are not in `names`. Every such
+// string is either a proper path of the names' trie that is not a name (exact), or a trie path
+// followed by a character that leaves the trie there, then anything. The leaving character is
+// split into the few characters the names use but this node has no child for (per node, small)
+// and the characters no name uses (the same at every node: encoded once, after the set of all trie
+// paths), and the tail is written once: encoding "every other character" and the tail at every
+// node made one lexeme of a large object 200k NFA states.
 struct Trie {
   std::map<uint32_t, Trie> children;
   bool terminal = false;
 };
 
-RegexPtr not_in_trie(const Trie& node, CharEncoder encode, const CodepointSet& alphabet, const RegexPtr& any_tail) {
+// The trie's paths: all of them (`exact` false) or only those that are not names (`exact` true).
+RegexPtr trie_paths(const Trie& node, CharEncoder encode, const CodepointSet& alphabet, bool exact) {
   std::vector<RegexPtr> options;
-  if (!node.terminal) options.push_back(Regex::empty());
-  CodepointSet others = alphabet;
+  if (!exact || !node.terminal) options.push_back(Regex::empty());
+  for (const auto& [c, child] : node.children) {
+    if (alphabet.contains(c)) {
+      options.push_back(Regex::concat({encode(CodepointSet::single(c)), trie_paths(child, encode, alphabet, exact)}));
+    }
+  }
+  return Regex::alt(std::move(options));
+}
+
+// A trie path, then a character of `used` that has no child there.
+RegexPtr leave_by_used(const Trie& node, CharEncoder encode, const CodepointSet& alphabet, const CodepointSet& used) {
+  std::vector<RegexPtr> options;
+  CodepointSet others = used;
   for (const auto& [c, child] : node.children) {
     others = others.minus(CodepointSet::single(c));
     if (alphabet.contains(c)) {
-      options.push_back(Regex::concat({encode(CodepointSet::single(c)), not_in_trie(child, encode, alphabet, any_tail)}));
+      options.push_back(Regex::concat({encode(CodepointSet::single(c)), leave_by_used(child, encode, alphabet, used)}));
     }
   }
-  if (!others.empty()) options.push_back(Regex::concat({encode(others), any_tail}));
+  if (!others.empty()) options.push_back(encode(others));
   return Regex::alt(std::move(options));
+}
+
+RegexPtr not_in_trie(const Trie& root, CharEncoder encode, const CodepointSet& alphabet, const RegexPtr& any_tail) {
+  CodepointSet used;
+  std::vector<const Trie*> stack{&root};
+  while (!stack.empty()) {
+    const Trie* node = stack.back();
+    stack.pop_back();
+    for (const auto& [c, child] : node->children) {
+      used.add(c, c);
+      stack.push_back(&child);
+    }
+  }
+  used = used.intersect(alphabet);
+  const CodepointSet unused = alphabet.minus(used);
+  std::vector<RegexPtr> leave = {leave_by_used(root, encode, alphabet, used)};
+  if (!unused.empty()) leave.push_back(Regex::concat({trie_paths(root, encode, alphabet, false), encode(unused)}));
+  return Regex::alt({trie_paths(root, encode, alphabet, true), Regex::concat({Regex::alt(std::move(leave)), any_tail})});
 }
 
 struct Member {
