@@ -213,6 +213,11 @@ Result<uint32_t> SchemaLowering::lower(const OJson& schema, const std::string& p
     return new_rule("false");   // no alternatives: derives nothing
   }
   if (!schema.is_object()) return error(ptr, "a schema must be an object or a boolean");
+  if (schema.contains("not") && !refused_keyword_is_inert("not", schema["not"], schema)) {
+    auto rewritten = rewrite_not(schema, ptr, depth);
+    if (!rewritten) return std::move(rewritten).take_error();
+    if (*rewritten) return lower(**rewritten, ptr, depth + 1);
+  }
   for (const auto& [key, value] : schema.items()) {
     if (refused_keywords().count(key) && !refused_keyword_is_inert(key, value, schema)) {
       return error(ptr, "keyword '" + key + "' is not supported");

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,12 @@ class SchemaLowering {
   Result<uint32_t> value_rule(const OJson& value);
   // oneOf is exact as a union only when no value matches two branches; error if not provable.
   Status check_disjoint(const std::vector<OJson>& branches, const std::string& ptr, int depth);
+  // `not` (schema_not.cc): the schema with its `not` turned into an allOf part, when the negation is
+  // a form lowered exactly; nullopt to refuse the keyword.
+  Result<std::optional<OJson>> rewrite_not(const OJson& schema, const std::string& ptr, int depth);
+  // A schema accepting exactly the values `s` rejects, within `context` (the types of the schema
+  // holding the `not`); nullopt when that is not a form this front end has.
+  Result<std::optional<OJson>> negate_schema(const OJson& s, const std::set<std::string>& context, const std::string& ptr, int depth);
   // Whether `value` is valid against `schema` for the keywords literal values are checked with;
   // error for a keyword this check cannot decide.
   Result<bool> satisfies(const OJson& value, const OJson& schema, const std::string& ptr, int depth);
