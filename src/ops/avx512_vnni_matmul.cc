@@ -7,6 +7,9 @@
 // 4j..4j+3 of row l's 32 unsigned bytes) and the 16 rows' scales. A panel of 16 rows is built
 // once (a 16×8 dword transpose per block, in registers) and used by every x row of an L2-sized
 // block of rows; x supplies each 4-byte chunk as a broadcast. Weights stay in place in the file.
+// The other types (legacy Q4_1 / Q5_0 / Q5_1, K-quants Q4_K / Q5_K / Q6_K) are unpacked through
+// the shared int8_unpack_block into the same panels, with a side panel of the rows' mins and
+// Q6_K's sub-scales (chunks 0-3 are a block's first 16 elements, 4-7 the others).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -31,6 +34,12 @@ struct alignas(64) PanelBlock {
   float d[kLanes];      // the rows' block scales (0 for padding rows)
 };
 
+// What only some types have, per block: the rows' mins and Q6_K's sub-scales.
+struct alignas(64) PanelExtra {
+  float m[kLanes];
+  int32_t sc_lo[kLanes], sc_hi[kLanes];
+};
+
 // Row l's 32 unsigned bytes of block b, and its scale.
 template <DType T>
 GEMMA3_AVX512_VNNI inline __m256i unpack(const uint8_t* row, size_t b, uint16_t& d) {
@@ -48,56 +57,98 @@ GEMMA3_AVX512_VNNI inline __m256i unpack(const uint8_t* row, size_t b, uint16_t&
   }
 }
 
+// r[i] = [row i | row i + 8] of one block (8 dwords each) -> the panel block's 8 chunks.
+GEMMA3_AVX512_VNNI inline void store_transposed(const __m512i r[8], PanelBlock& p) {
+  const __m512i lo_idx = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+  const __m512i hi_idx = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+  // 8×8 dword transposes in both halves: after two unpack stages u[j] holds dword j (128-bit
+  // lanes 0/2) and dword j + 4 (lanes 1/3) of rows 4i..4i+3 in r[4i..]; one permute per chunk
+  // puts rows 0..15 in order.
+  __m512i t[8], u[8];
+  for (size_t i = 0; i < 8; i += 4) {
+    t[i + 0] = _mm512_unpacklo_epi32(r[i + 0], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i + 0], r[i + 1]);
+    t[i + 2] = _mm512_unpacklo_epi32(r[i + 2], r[i + 3]);
+    t[i + 3] = _mm512_unpackhi_epi32(r[i + 2], r[i + 3]);
+    u[i + 0] = _mm512_unpacklo_epi64(t[i + 0], t[i + 2]);  // dword 0 / 4
+    u[i + 1] = _mm512_unpackhi_epi64(t[i + 0], t[i + 2]);  // dword 1 / 5
+    u[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);  // dword 2 / 6
+    u[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);  // dword 3 / 7
+  }
+  for (size_t j = 0; j < 4; ++j) {
+    _mm512_store_si512(p.q[j], _mm512_permutex2var_epi32(u[j], lo_idx, u[j + 4]));
+    _mm512_store_si512(p.q[j + 4], _mm512_permutex2var_epi32(u[j], hi_idx, u[j + 4]));
+  }
+}
+
 // Panel of weight rows [o, o + n) (n ≤ 16; missing rows are zero) for blocks [0, blocks).
 template <DType T>
 GEMMA3_AVX512_VNNI void build_panel(const uint8_t* w, size_t row_bytes, size_t n, size_t blocks,
                                     PanelBlock* panel) {
-  const __m512i lo_idx = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
-  const __m512i hi_idx = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
   for (size_t b = 0; b < blocks; ++b) {
     alignas(32) uint16_t d[kLanes] = {};
-    // r[i] = [row i | row i + 8], 8 dwords each.
     __m512i r[8];
     for (size_t i = 0; i < 8; ++i) {
       const __m256i a = i < n ? unpack<T>(w + i * row_bytes, b, d[i]) : _mm256_setzero_si256();
       const __m256i c = i + 8 < n ? unpack<T>(w + (i + 8) * row_bytes, b, d[i + 8]) : _mm256_setzero_si256();
       r[i] = _mm512_inserti64x4(_mm512_castsi256_si512(a), c, 1);
     }
-    // 8×8 dword transposes in both halves: after two unpack stages u[j] holds dword j (128-bit
-    // lanes 0/2) and dword j + 4 (lanes 1/3) of rows 4i..4i+3 in r[4i..]; one permute per chunk
-    // puts rows 0..15 in order.
-    __m512i t[8], u[8];
-    for (size_t i = 0; i < 8; i += 4) {
-      t[i + 0] = _mm512_unpacklo_epi32(r[i + 0], r[i + 1]);
-      t[i + 1] = _mm512_unpackhi_epi32(r[i + 0], r[i + 1]);
-      t[i + 2] = _mm512_unpacklo_epi32(r[i + 2], r[i + 3]);
-      t[i + 3] = _mm512_unpackhi_epi32(r[i + 2], r[i + 3]);
-      u[i + 0] = _mm512_unpacklo_epi64(t[i + 0], t[i + 2]);  // dword 0 / 4
-      u[i + 1] = _mm512_unpackhi_epi64(t[i + 0], t[i + 2]);  // dword 1 / 5
-      u[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);  // dword 2 / 6
-      u[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);  // dword 3 / 7
-    }
-    PanelBlock& p = panel[b];
-    for (size_t j = 0; j < 4; ++j) {
-      _mm512_store_si512(p.q[j], _mm512_permutex2var_epi32(u[j], lo_idx, u[j + 4]));
-      _mm512_store_si512(p.q[j + 4], _mm512_permutex2var_epi32(u[j], hi_idx, u[j + 4]));
-    }
-    _mm512_store_ps(p.d, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d))));
+    store_transposed(r, panel[b]);
+    _mm512_store_ps(panel[b].d, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d))));
   }
 }
 
-// y[r·ldy + lane] for R x rows from row x0 and the panel's 16 rows (n of them stored).
-template <int R>
-GEMMA3_AVX512_VNNI void tile(const Int8Rows& x, size_t x0, int32_t offset, const PanelBlock* panel, size_t n,
-                             float* y, size_t ldy) {
+// The same for the types unpacked by int8_unpack_block, with their side panel.
+GEMMA3_AVX512_VNNI void build_panel_unpacked(DType dtype, const uint8_t* w, size_t row_bytes, size_t n, size_t blocks,
+                                             PanelBlock* panel, PanelExtra* extra) {
+  for (size_t b = 0; b < blocks; ++b) {
+    PanelBlock& p = panel[b];
+    PanelExtra& e = extra[b];
+    Int8WeightBlock wb[kLanes];
+    for (size_t l = 0; l < kLanes; ++l) {
+      if (l < n) {
+        int8_unpack_block(dtype, w + l * row_bytes, b, wb[l]);
+      } else {
+        wb[l] = Int8WeightBlock{};
+        wb[l].d = 0.0f;
+      }
+      p.d[l] = l < n ? wb[l].d : 0.0f;
+      e.m[l] = wb[l].m;
+      e.sc_lo[l] = wb[l].sc_lo;
+      e.sc_hi[l] = wb[l].sc_hi;
+    }
+    __m512i r[8];
+    for (size_t i = 0; i < 8; ++i) {
+      const __m256i a = i < n ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[i].u)) : _mm256_setzero_si256();
+      const __m256i c =
+          i + 8 < n ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[i + 8].u)) : _mm256_setzero_si256();
+      r[i] = _mm512_inserti64x4(_mm512_castsi256_si512(a), c, 1);
+    }
+    store_transposed(r, p);
+  }
+}
+
+// y[r·ldy + lane] for R x rows from row x0 and the panel's 16 rows (n of them stored). kMin:
+// the types with a min (a second fma per block); kSub: Q6_K's two sub-scales per block.
+template <int R, bool kMin, bool kSub>
+GEMMA3_AVX512_VNNI void tile(const Int8Rows& x, size_t x0, int32_t offset, const PanelBlock* panel,
+                             const PanelExtra* extra, size_t n, float* y, size_t ldy) {
   __m512 acc[R];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
   for (size_t b = 0; b < x.blocks; ++b) {
     const PanelBlock& p = panel[b];
-    __m512i isum[R];
+    __m512i isum[R], hi[R];
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) isum[r] = _mm512_set1_epi32(-offset * x.sum[(x0 + r) * x.blocks + b]);
+    for (int r = 0; r < R; ++r) {
+      const size_t xb = (x0 + r) * x.blocks + b;
+      if constexpr (kSub) {
+        isum[r] = _mm512_set1_epi32(-offset * x.sum_lo[xb]);
+        hi[r] = _mm512_set1_epi32(-offset * (x.sum[xb] - x.sum_lo[xb]));
+      } else {
+        isum[r] = _mm512_set1_epi32(-offset * x.sum[xb]);
+      }
+    }
 #pragma GCC unroll 8
     for (int j = 0; j < 8; ++j) {
       const __m512i wj = _mm512_load_si512(p.q[j]);
@@ -105,14 +156,29 @@ GEMMA3_AVX512_VNNI void tile(const Int8Rows& x, size_t x0, int32_t offset, const
       for (int r = 0; r < R; ++r) {
         int32_t xj;
         std::memcpy(&xj, x.q + ((x0 + r) * x.blocks + b) * kQuantBlock + 4 * j, sizeof xj);
-        isum[r] = _mm512_dpbusd_epi32(isum[r], wj, _mm512_set1_epi32(xj));
+        if (kSub && j >= 4) {
+          hi[r] = _mm512_dpbusd_epi32(hi[r], wj, _mm512_set1_epi32(xj));
+        } else {
+          isum[r] = _mm512_dpbusd_epi32(isum[r], wj, _mm512_set1_epi32(xj));
+        }
       }
+    }
+    if constexpr (kSub) {
+      const __m512i sc_lo = _mm512_load_si512(extra[b].sc_lo), sc_hi = _mm512_load_si512(extra[b].sc_hi);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r)
+        isum[r] = _mm512_add_epi32(_mm512_mullo_epi32(isum[r], sc_lo), _mm512_mullo_epi32(hi[r], sc_hi));
     }
     const __m512 dw = _mm512_load_ps(p.d);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(x.d[(x0 + r) * x.blocks + b]));
-      acc[r] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(isum[r]), acc[r]);
+      const size_t xb = (x0 + r) * x.blocks + b;
+      const __m512 dx = _mm512_set1_ps(x.d[xb]);
+      acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(dw, dx), _mm512_cvtepi32_ps(isum[r]), acc[r]);
+      if constexpr (kMin) {
+        const __m512 mw = _mm512_load_ps(extra[b].m);
+        acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(mw, dx), _mm512_set1_ps(static_cast<float>(x.sum[xb])), acc[r]);
+      }
     }
   }
   const __mmask16 m = avx512::tail_mask(n);  // (n = 16 gives all 16 lanes)
@@ -120,37 +186,46 @@ GEMMA3_AVX512_VNNI void tile(const Int8Rows& x, size_t x0, int32_t offset, const
   for (int r = 0; r < R; ++r) _mm512_mask_storeu_ps(y + r * ldy, m, acc[r]);
 }
 
-using TileFn = void (*)(const Int8Rows&, size_t, int32_t, const PanelBlock*, size_t, float*, size_t);
+using TileFn = void (*)(const Int8Rows&, size_t, int32_t, const PanelBlock*, const PanelExtra*, size_t, float*, size_t);
 
+template <bool kMin, bool kSub>
 GEMMA3_AVX512_VNNI TileFn tile_fn(size_t rows) {
   switch (rows) {
-    case 1: return &tile<1>;
-    case 2: return &tile<2>;
-    case 3: return &tile<3>;
-    case 4: return &tile<4>;
-    case 5: return &tile<5>;
-    case 6: return &tile<6>;
-    case 7: return &tile<7>;
-    default: return &tile<8>;
+    case 1: return &tile<1, kMin, kSub>;
+    case 2: return &tile<2, kMin, kSub>;
+    case 3: return &tile<3, kMin, kSub>;
+    case 4: return &tile<4, kMin, kSub>;
+    case 5: return &tile<5, kMin, kSub>;
+    case 6: return &tile<6, kMin, kSub>;
+    case 7: return &tile<7, kMin, kSub>;
+    default: return &tile<8, kMin, kSub>;
   }
 }
 
-template <DType T>
+// T: Q8_0 / Q4_0 (their own vector unpacking), or kF32 for the types int8_unpack_block reads.
+template <DType T, bool kMin, bool kSub>
 GEMMA3_AVX512_VNNI void matmul_typed(const Int8Rows& x, const WeightView& w, size_t o_begin, size_t o_end, float* y) {
   const size_t row_bytes = dtype_row_bytes(w.dtype, w.cols);
   const int32_t offset = int8_weight_offset(w.dtype);
   const auto* data = static_cast<const uint8_t*>(w.data);
   thread_local std::vector<PanelBlock> panel;
+  thread_local std::vector<PanelExtra> extra;
   panel.resize(x.blocks);
+  if (T == DType::kF32) extra.resize(x.blocks);
   const size_t block_rows = std::max(kRowTile, kXBlockBytes / std::max<size_t>(1, x.blocks * kQuantBlock) / kRowTile * kRowTile);
   for (size_t r0 = 0; r0 < x.n_rows; r0 += block_rows) {
     const size_t r1 = std::min(x.n_rows, r0 + block_rows);
     for (size_t o = o_begin; o < o_end; o += kLanes) {
       const size_t n = std::min(kLanes, o_end - o);
-      build_panel<T>(data + o * row_bytes, row_bytes, n, x.blocks, panel.data());
+      if constexpr (T == DType::kF32) {
+        build_panel_unpacked(w.dtype, data + o * row_bytes, row_bytes, n, x.blocks, panel.data(), extra.data());
+      } else {
+        build_panel<T>(data + o * row_bytes, row_bytes, n, x.blocks, panel.data());
+      }
       size_t r = r0;
-      for (; r + kRowTile <= r1; r += kRowTile) tile<kRowTile>(x, r, offset, panel.data(), n, y + r * w.rows + o, w.rows);
-      if (r < r1) tile_fn(r1 - r)(x, r, offset, panel.data(), n, y + r * w.rows + o, w.rows);
+      for (; r + kRowTile <= r1; r += kRowTile)
+        tile<kRowTile, kMin, kSub>(x, r, offset, panel.data(), extra.data(), n, y + r * w.rows + o, w.rows);
+      if (r < r1) tile_fn<kMin, kSub>(r1 - r)(x, r, offset, panel.data(), extra.data(), n, y + r * w.rows + o, w.rows);
     }
   }
 }
@@ -158,8 +233,14 @@ GEMMA3_AVX512_VNNI void matmul_typed(const Int8Rows& x, const WeightView& w, siz
 }  // namespace
 
 void int8_matmul_block(const Int8Rows& x, const WeightView& w, size_t o_begin, size_t o_end, float* y) {
-  if (w.dtype == DType::kQ8_0) return matmul_typed<DType::kQ8_0>(x, w, o_begin, o_end, y);
-  return matmul_typed<DType::kQ4_0>(x, w, o_begin, o_end, y);
+  switch (w.dtype) {
+    case DType::kQ8_0: return matmul_typed<DType::kQ8_0, false, false>(x, w, o_begin, o_end, y);
+    case DType::kQ4_0: return matmul_typed<DType::kQ4_0, false, false>(x, w, o_begin, o_end, y);
+    case DType::kQ6_K: return matmul_typed<DType::kF32, false, true>(x, w, o_begin, o_end, y);
+    default:
+      if (int8_has_min(w.dtype)) return matmul_typed<DType::kF32, true, false>(x, w, o_begin, o_end, y);
+      return matmul_typed<DType::kF32, false, false>(x, w, o_begin, o_end, y);
+  }
 }
 
 }  // namespace gemma3::kernels::avx512_vnni

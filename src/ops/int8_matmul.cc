@@ -6,28 +6,138 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
+
+#include "ops/kquant.h"
 
 namespace gemma3::kernels {
 
-bool int8_supports(DType dtype) { return dtype == DType::kQ8_0 || dtype == DType::kQ4_0; }
-
-int int8_weight_offset(DType dtype) { return dtype == DType::kQ8_0 ? 128 : 8; }
-
-float int8_unpack_block(DType dtype, const uint8_t* row, size_t b, uint8_t u[32]) {
-  uint16_t d;
-  if (dtype == DType::kQ8_0) {
-    const uint8_t* block = row + b * sizeof(BlockQ8_0);
-    std::memcpy(&d, block, sizeof d);
-    for (size_t i = 0; i < kQuantBlock; ++i) u[i] = static_cast<uint8_t>(block[2 + i] ^ 0x80u);  // q + 128
-  } else {
-    const uint8_t* block = row + b * sizeof(BlockQ4_0);
-    std::memcpy(&d, block, sizeof d);
-    for (size_t i = 0; i < kQuantBlock / 2; ++i) {
-      u[i] = block[2 + i] & 0x0f;
-      u[i + kQuantBlock / 2] = block[2 + i] >> 4;
-    }
+bool int8_supports(DType dtype) {
+  switch (dtype) {
+    case DType::kQ8_0:
+    case DType::kQ4_0:
+    case DType::kQ4_1:
+    case DType::kQ5_0:
+    case DType::kQ5_1:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K:
+      return true;
+    default:
+      return false;
   }
-  return f16_to_f32(d);
+}
+
+int int8_weight_offset(DType dtype) {
+  switch (dtype) {
+    case DType::kQ8_0: return 128;
+    case DType::kQ4_0: return 8;
+    case DType::kQ5_0: return 16;
+    case DType::kQ6_K: return 32;
+    default: return 0;
+  }
+}
+
+bool int8_has_min(DType dtype) {
+  return dtype == DType::kQ4_1 || dtype == DType::kQ5_1 || dtype == DType::kQ4_K || dtype == DType::kQ5_K;
+}
+
+bool int8_has_subscales(DType dtype) { return dtype == DType::kQ6_K; }
+
+namespace {
+
+float f16_at(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, sizeof h);
+  return f16_to_f32(h);
+}
+
+// Legacy 32-element blocks: 16 bytes of nibbles at qs (element i < 16 low, i + 16 high), the fifth
+// bit of element i in bit i of the u32 at qh when there is one.
+void legacy_levels(const uint8_t* qs, const uint8_t* qh, uint8_t u[32]) {
+  uint32_t high = 0;
+  if (qh != nullptr) std::memcpy(&high, qh, sizeof high);
+  for (size_t i = 0; i < 16; ++i) {
+    u[i] = static_cast<uint8_t>((qs[i] & 15) | (((high >> i) & 1) << 4));
+    u[i + 16] = static_cast<uint8_t>((qs[i] >> 4) | (((high >> (i + 16)) & 1) << 4));
+  }
+}
+
+}  // namespace
+
+// Layouts: ops/dtype.h (Q8_0, Q4_0) and ops/kquant.h (the others); the K-quant levels are read as
+// the exact widening in kquant.cc reads them.
+void int8_unpack_block(DType dtype, const uint8_t* row, size_t b, Int8WeightBlock& out) {
+  out.m = 0.0f;
+  out.sc_lo = out.sc_hi = 1;
+  switch (dtype) {
+    case DType::kQ8_0: {
+      const uint8_t* block = row + b * sizeof(BlockQ8_0);
+      out.d = f16_at(block);
+      for (size_t i = 0; i < kQuantBlock; ++i) out.u[i] = static_cast<uint8_t>(block[2 + i] ^ 0x80u);  // q + 128
+      return;
+    }
+    case DType::kQ4_0: {
+      const uint8_t* block = row + b * sizeof(BlockQ4_0);
+      out.d = f16_at(block);
+      legacy_levels(block + 2, nullptr, out.u);
+      return;
+    }
+    case DType::kQ4_1: {
+      const uint8_t* block = row + b * 20;
+      out.d = f16_at(block);
+      out.m = f16_at(block + 2);
+      legacy_levels(block + 4, nullptr, out.u);
+      return;
+    }
+    case DType::kQ5_0: {
+      const uint8_t* block = row + b * 22;
+      out.d = f16_at(block);
+      legacy_levels(block + 6, block + 2, out.u);
+      return;
+    }
+    case DType::kQ5_1: {
+      const uint8_t* block = row + b * 24;
+      out.d = f16_at(block);
+      out.m = f16_at(block + 2);
+      legacy_levels(block + 8, block + 4, out.u);
+      return;
+    }
+    case DType::kQ4_K:
+    case DType::kQ5_K: {
+      const bool five = dtype == DType::kQ5_K;
+      const uint8_t* block = row + (b / 8) * (five ? 176 : 144);
+      const size_t j = b % 8;  // sub-block: low (j even) or high nibbles of qs[32·(j/2) ..]
+      uint8_t sc, m;
+      kquant_scale_min_k4(j, block + 4, sc, m);
+      out.d = f16_at(block) * static_cast<float>(sc);
+      out.m = -(f16_at(block + 2) * static_cast<float>(m));
+      const uint8_t* qs = block + (five ? 48 : 16) + 32 * (j / 2);
+      for (size_t l = 0; l < 32; ++l) {
+        int v = j % 2 == 0 ? qs[l] & 15 : qs[l] >> 4;
+        if (five) v |= ((block[16 + l] >> j) & 1) << 4;
+        out.u[l] = static_cast<uint8_t>(v);
+      }
+      return;
+    }
+    case DType::kQ6_K: {
+      const uint8_t* block = row + (b / 8) * 210;
+      const size_t e0 = 32 * (b % 8), h = e0 / 128, s = (e0 % 128) / 32;
+      const uint8_t* ql = block + 64 * h + 32 * (s % 2);
+      const uint8_t* qh = block + 128 + 32 * h;
+      for (size_t l = 0; l < 32; ++l) {
+        const int low = s < 2 ? ql[l] & 15 : ql[l] >> 4;
+        out.u[l] = static_cast<uint8_t>(low | (((qh[l] >> (2 * s)) & 3) << 4));
+      }
+      const auto* scales = reinterpret_cast<const int8_t*>(block + 192);
+      out.sc_lo = scales[e0 / 16];
+      out.sc_hi = scales[e0 / 16 + 1];
+      out.d = f16_at(block + 208);
+      return;
+    }
+    default:
+      break;
+  }
 }
 
 Int8Rows quantize_rows_int8(const float* x, size_t n_rows, size_t k, Int8Buffer& buf) {
@@ -35,6 +145,7 @@ Int8Rows quantize_rows_int8(const float* x, size_t n_rows, size_t k, Int8Buffer&
   buf.q.resize(n_rows * k);
   buf.d.resize(n_rows * blocks);
   buf.sum.resize(n_rows * blocks);
+  buf.sum_lo.resize(n_rows * blocks);
   for (size_t i = 0; i < n_rows * blocks; ++i) {
     const float* xb = x + i * kQuantBlock;
     float amax = 0.0f;
@@ -47,8 +158,9 @@ Int8Rows quantize_rows_int8(const float* x, size_t n_rows, size_t k, Int8Buffer&
     // input makes the scale NaN, so it reaches the output as it would on the exact path.
     const float d = nan ? std::numeric_limits<float>::quiet_NaN() : amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    int32_t s = 0;
+    int32_t s = 0, s_lo = 0;
     for (size_t j = 0; j < kQuantBlock; ++j) {
+      if (j == kQuantBlock / 2) s_lo = s;
       // |x·id| ≤ 127 up to rounding, so the nearest integer fits int8 (a NaN becomes 0; the
       // scale carries it).
       const float v = std::nearbyint(xb[j] * id);
@@ -58,6 +170,7 @@ Int8Rows quantize_rows_int8(const float* x, size_t n_rows, size_t k, Int8Buffer&
     }
     buf.d[i] = d;
     buf.sum[i] = s;
+    buf.sum_lo[i] = s_lo;
   }
   return buf.view(n_rows, blocks);
 }
@@ -67,17 +180,22 @@ namespace scalar {
 void int8_matmul_block(const Int8Rows& x, const WeightView& w, size_t o_begin, size_t o_end, float* y) {
   const size_t row_bytes = dtype_row_bytes(w.dtype, w.cols);
   const int32_t offset = int8_weight_offset(w.dtype);
+  const bool has_min = int8_has_min(w.dtype);
   const uint8_t* data = static_cast<const uint8_t*>(w.data);
+  std::vector<Int8WeightBlock> wb(x.blocks);  // the row's blocks, unpacked once
   for (size_t o = o_begin; o < o_end; ++o) {
+    for (size_t b = 0; b < x.blocks; ++b) int8_unpack_block(w.dtype, data + o * row_bytes, b, wb[b]);
     for (size_t r = 0; r < x.n_rows; ++r) {
       float acc = 0.0f;
       for (size_t b = 0; b < x.blocks; ++b) {
-        uint8_t u[kQuantBlock];
-        const float dw = int8_unpack_block(w.dtype, data + o * row_bytes, b, u);
-        const int8_t* xq = x.q + (r * x.blocks + b) * kQuantBlock;
-        int32_t isum = -offset * x.sum[r * x.blocks + b];
-        for (size_t i = 0; i < kQuantBlock; ++i) isum += static_cast<int32_t>(u[i]) * xq[i];
-        acc = std::fma(dw * x.d[r * x.blocks + b], static_cast<float>(isum), acc);
+        const size_t xb = r * x.blocks + b;
+        const int8_t* xq = x.q + xb * kQuantBlock;
+        int32_t lo = -offset * x.sum_lo[xb], hi = -offset * (x.sum[xb] - x.sum_lo[xb]);
+        for (size_t i = 0; i < kQuantBlock / 2; ++i) lo += static_cast<int32_t>(wb[b].u[i]) * xq[i];
+        for (size_t i = kQuantBlock / 2; i < kQuantBlock; ++i) hi += static_cast<int32_t>(wb[b].u[i]) * xq[i];
+        const int32_t isum = wb[b].sc_lo * lo + wb[b].sc_hi * hi;
+        acc = std::fma(wb[b].d * x.d[xb], static_cast<float>(isum), acc);
+        if (has_min) acc = std::fma(wb[b].m * x.d[xb], static_cast<float>(x.sum[xb]), acc);
       }
       y[r * w.rows + o] = acc;
     }

@@ -1,15 +1,20 @@
 // Internal: the int8-activation matmul (MatmulPrecision::kInt8Activations, ops/matmul.h).
 //
 // Activations are quantized per 32-element block to int8 with one f32 scale (GGML's Q8_0 rule:
-// d = amax/127, q = round-half-even(x/d)); the weight block is read as unsigned bytes u with a
-// per-type offset (Q8_0: u = q + 128, offset 128; Q4_0: u = nibble, offset 8), so one integer dot
-// product per block is
-//     isum = Σ u[i]·xq[i] − offset·Σ xq[i]        (exact in int32: |isum| ≤ 32·128·127)
+// d = amax/127, q = round-half-even(x/d)). Each 32-element weight block is read as unsigned bytes
+// u with a per-type offset and an f32 scale d_w (Q8_0: u = q + 128, offset 128; Q4_0: u = nibble,
+// offset 8; Q5_0: offset 16; Q4_1 / Q5_1 / Q4_K / Q5_K: offset 0 and a min m_w; Q6_K: offset 32 and
+// two int8 sub-scales, one per 16 elements), so one block's integer dot product is
+//     lo = Σ_{i<16} u[i]·xq[i] − offset·Σ_{i<16} xq[i],   hi = the same over i ≥ 16
+//     isum = sc_lo·lo + sc_hi·hi                            (sc = 1 except Q6_K; exact in int32)
 // and an output is the f32 chain over the blocks in order
-//     acc = fma(d_w · d_x, float(isum), acc)      (acc starts at 0; float(isum) is exact).
-// Integer sums are exact whatever the order, so every kernel (scalar, AVX2 maddubs, AVX-512
-// VNNI) computes the same isum and runs the same f32 chain: the results are bit-identical across
-// ISAs, tile shapes, batch sizes and thread counts. The scalar set is the oracle.
+//     acc = fma(d_w · d_x, float(isum), acc)                (acc starts at 0)
+//     acc = fma(m_w · d_x, float(Σ xq), acc)                (only the types with a min)
+// (for K-quants d_w = d·sc and m_w = −dmin·m of the block's sub-block, exact products of an f16
+// and a 6-bit integer). Integer sums are exact whatever the order, so every kernel (scalar, AVX2
+// maddubs, AVX-512 VNNI) computes the same isum and runs the same f32 chain: the results are
+// bit-identical across ISAs, tile shapes, batch sizes and thread counts. The scalar set is the
+// oracle.
 #pragma once
 
 #include <cstddef>
@@ -26,23 +31,36 @@ struct Int8Rows {
   const int8_t* q = nullptr;     // (n_rows, blocks·32)
   const float* d = nullptr;      // (n_rows, blocks) scale per block
   const int32_t* sum = nullptr;  // (n_rows, blocks) Σ q per block
+  const int32_t* sum_lo = nullptr;  // (n_rows, blocks) Σ q over each block's first 16
 };
 
 // Owns the storage an Int8Rows points into (reused across calls).
 struct Int8Buffer {
   std::vector<int8_t> q;
   std::vector<float> d;
-  std::vector<int32_t> sum;
-  Int8Rows view(size_t n_rows, size_t blocks) const { return {n_rows, blocks, q.data(), d.data(), sum.data()}; }
+  std::vector<int32_t> sum, sum_lo;
+  Int8Rows view(size_t n_rows, size_t blocks) const {
+    return {n_rows, blocks, q.data(), d.data(), sum.data(), sum_lo.data()};
+  }
 };
 
-// The weight types the int8 mode runs (others take the exact kernels in that mode).
+// The weight types the int8 mode runs (others take the exact kernels in that mode): Q8_0, Q4_0,
+// Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K.
 bool int8_supports(DType dtype);
 // Offset of a type's unsigned byte representation (see above).
 int int8_weight_offset(DType dtype);
-// The 32 unsigned bytes u of weight block `b` of a row (row = start of the row's storage), and its
-// scale d_w. Shared by the kernels that unpack blocks one at a time.
-float int8_unpack_block(DType dtype, const uint8_t* row, size_t b, uint8_t u[32]);
+bool int8_has_min(DType dtype);        // Q4_1, Q5_1, Q4_K, Q5_K
+bool int8_has_subscales(DType dtype);  // Q6_K
+
+// One 32-element weight block as the kernels use it (see above).
+struct Int8WeightBlock {
+  uint8_t u[32];
+  float d;                    // d_w
+  float m = 0.0f;             // m_w (types with a min)
+  int32_t sc_lo = 1, sc_hi = 1;  // Q6_K's sub-scales
+};
+// Weight block `b` (32 elements) of a row (row = start of the row's storage).
+void int8_unpack_block(DType dtype, const uint8_t* row, size_t b, Int8WeightBlock& out);
 
 // x (n_rows, k) f32, k a multiple of 32 -> buf. Same values on every ISA (vectorised with the
 // same IEEE operations where available).

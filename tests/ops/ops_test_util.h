@@ -80,12 +80,8 @@ inline TestWeights random_weights(DType dtype, size_t rows, size_t cols, uint32_
     const size_t rb = dtype_row_bytes(dtype, cols);
     w.blocks.resize(rows * rb);
     // (data() + offset, not &v[i]: the vectors are empty for the empty shapes)
-    for (size_t r = 0; r < rows; ++r) {
-      if (dtype == DType::kQ8_0)
-        quantize_row_q8_0(w.full.data() + r * cols, cols, reinterpret_cast<BlockQ8_0*>(w.blocks.data() + r * rb));
-      else
-        quantize_row_q4_0(w.full.data() + r * cols, cols, reinterpret_cast<BlockQ4_0*>(w.blocks.data() + r * rb));
-    }
+    // (GGML's reference quantizers; every block type but Q2_K has one)
+    for (size_t r = 0; r < rows; ++r) encode_row_from_f32(w.full.data() + r * cols, cols, dtype, w.blocks.data() + r * rb);
     for (size_t r = 0; r < rows; ++r) row_to_f32(w.view(), r, w.full.data() + r * cols);
   } else if (dtype != DType::kF32) {
     w.half.resize(rows * cols);
