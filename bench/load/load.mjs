@@ -10,11 +10,14 @@
 // prefix: TTFT of a request sharing a 1,000-token prefix with an earlier one vs a cold one.
 // burst:  --burst-size streamed completions sent at once (prompts of --burst-prompt-tokens ids each,
 //         a comma list cycles through lengths), --burst-rounds times with fresh prompts: time to the
-//         first token p50/p95. Works against any OpenAI-compatible server (--base), llama-server too.
+//         first token p50/p95. Works against any OpenAI-compatible server (--base), llama-server too
+//         (give each run against one server its own --salt: a server's prompt cache would serve
+//         repeated prompts).
 // structured: 16 concurrent streams with response_format json_schema (--schema FILE, or a built-in
 //         extraction schema) against the same 16 streams unconstrained, in alternating rounds:
 //         aggregate generated tokens/s of each and their ratio, and the forced-token count.
-// --json FILE writes every number as JSON as well.
+// --json FILE writes every number as JSON as well. --serve-args 'ARGS' adds options to the started
+// `gemma3 serve` (e.g. '--matmul-int8').
 import fs from 'node:fs';
 
 import { acquireServer, memoryMiB, metric, parseArgs, percentile, sleep, streamRequest } from './common.mjs';
@@ -23,13 +26,13 @@ const opts = parseArgs(process.argv.slice(2), {
   base: '', pid: 0, bin: '', 'model-dir': '', threads: 0, 'api-key': '', mode: 'sweep', levels: '1,8,32',
   'requests-per-stream': 4, 'max-tokens': 64, 'growth-requests': 2000, 'probe-requests': 20, json: '',
   'max-seconds': 900, 'burst-size': 16, 'burst-prompt-tokens': '100', 'burst-rounds': 3, 'burst-max-tokens': 16,
-  schema: '', 'structured-rounds': 3, 'structured-streams': 16,
+  schema: '', 'structured-rounds': 3, 'structured-streams': 16, 'serve-args': '', salt: 0,
 });
 const LIMIT_MS = opts['max-seconds'] * 1000;
 const T_START = Date.now();
 const overTime = () => Date.now() - T_START > LIMIT_MS;
 
-const server = await acquireServer(opts);
+const server = await acquireServer(opts, opts['serve-args'].split(' ').filter(Boolean));
 const { base } = server;
 const apiKey = opts['api-key'] || undefined;
 const report = { base, mode: opts.mode, max_tokens: opts['max-tokens'] };
@@ -191,7 +194,7 @@ async function burst() {
   const size = opts['burst-size'];
   const oneRound = async (round) => Promise.all(Array.from({ length: size }, (_, i) =>
     streamRequest(base, '/v1/completions', {
-      prompt: idsPrompt(lengths[i % lengths.length], 7000 + round * size + i),
+      prompt: idsPrompt(lengths[i % lengths.length], 7000 + opts.salt * 1000 + round * size + i),
       max_tokens: opts['burst-max-tokens'], temperature: 0 }, { apiKey })));
   await oneRound(-1);
   const ttfts = [], perRound = [];
