@@ -9,8 +9,10 @@
 // (prefill) should approach flop_frac = 1.
 //
 //   build-bench/bench/matmul_bench --benchmark_filter='BM_Matmul/1/5/'   (args: dtype, shape, isa, n_rows, threads, mode)
-//   dtype: 0 bf16, 1 f16, 2 f32, 3 q8_0, 4 q4_0; isa: 2 avx512, 1 avx2, 0 scalar;
-//   mode: 0 exact, 1 --matmul-int8 (q8_0 / q4_0 only; on avx512 the VNNI kernel where the CPU has it)
+//   dtype: 0 bf16, 1 f16, 2 f32, 3 q8_0, 4 q4_0, 5 q5_0, 6 q4_k, 7 q5_k, 8 q6_k (the K-quants only
+//   at the shapes whose rows are a multiple of 256: o_proj, down); isa: 2 avx512, 1 avx2, 0 scalar;
+//   mode: 0 exact (K-quants and Q5_0: rows widened to f32), 1 --matmul-int8 (the block types; on
+//   avx512 the VNNI kernel where the CPU has it)
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -37,7 +39,8 @@ constexpr Shape kShapes[] = {
     {"q_proj", 1024, 640},  {"kv_proj", 256, 640}, {"o_proj", 640, 1024},
     {"gate_up", 2048, 640}, {"down", 640, 2048},   {"lm_head", 262144, 640},
 };
-constexpr DType kDTypes[] = {DType::kBF16, DType::kF16, DType::kF32, DType::kQ8_0, DType::kQ4_0};
+constexpr DType kDTypes[] = {DType::kBF16, DType::kF16, DType::kF32,  DType::kQ8_0, DType::kQ4_0,
+                             DType::kQ5_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
 
 // The weights of one (shape, dtype), encoded from the same random f32 values. Only the last one
 // asked for is kept (the LM head is 0.1-0.7 GB per dtype); the arguments are ordered so each is
@@ -77,8 +80,7 @@ const std::vector<uint8_t>& weights(size_t shape, DType dtype) {
           break;
       }
     }
-    if (dtype == DType::kQ8_0) quantize_row_q8_0(row.data(), s.cols, reinterpret_cast<BlockQ8_0*>(out));
-    if (dtype == DType::kQ4_0) quantize_row_q4_0(row.data(), s.cols, reinterpret_cast<BlockQ4_0*>(out));
+    if (dtype_is_quantized(dtype)) encode_row_from_f32(row.data(), s.cols, dtype, out);  // GGML's quantizers
   }
   key = want;
   return bytes;
@@ -134,13 +136,14 @@ void matmul_args(benchmark::internal::Benchmark* b) {
   for (int dtype = 0; dtype < static_cast<int>(std::size(kDTypes)); ++dtype) {
     for (int shape = 0; shape < static_cast<int>(std::size(kShapes)); ++shape) {
       const bool lm_head = kShapes[shape].rows == 262144;
+      if (kShapes[shape].cols % dtype_block_elems(kDTypes[dtype]) != 0) continue;
       for (int isa : {2, 1, 0}) {
         for (int n_rows : {1, 4, 16, 32, 64, 128, 512}) {
           if (lm_head && n_rows > 16) continue;               // prefill needs logits for the last token only
           if (isa == 0 && (n_rows > 4 || lm_head)) continue;  // the scalar twin is slow
           for (int threads : {1, 2}) {
             b->Args({dtype, shape, isa, n_rows, threads, 0});
-            const bool block_type = kDTypes[dtype] == DType::kQ8_0 || kDTypes[dtype] == DType::kQ4_0;
+            const bool block_type = dtype_is_quantized(kDTypes[dtype]);
             if (block_type && isa != 0) b->Args({dtype, shape, isa, n_rows, threads, 1});
           }
         }

@@ -34,10 +34,9 @@ GEMMA3_AVX2 void int8_matmul_block(const Int8Rows& x, const WeightView& w, size_
   blocks.resize(x.blocks);
   const __m256i ones = _mm256_set1_epi16(1);
   for (size_t o = o_begin; o < o_end; ++o) {
+    int8_unpack_row(w.dtype, data + o * row_bytes, x.blocks, blocks.data());
     for (size_t b = 0; b < x.blocks; ++b) {
-      Int8WeightBlock& wb = blocks[b];
-      int8_unpack_block(w.dtype, data + o * row_bytes, b, wb);
-      for (size_t i = 0; i < kQuantBlock; ++i) s[b * kQuantBlock + i] = static_cast<int8_t>(wb.u[i] - offset);
+      for (size_t i = 0; i < kQuantBlock; ++i) s[b * kQuantBlock + i] = static_cast<int8_t>(blocks[b].u[i] - offset);
     }
     for (size_t r = 0; r < x.n_rows; ++r) {
       float acc = 0.0f;

@@ -8,7 +8,7 @@
 // once (a 16×8 dword transpose per block, in registers) and used by every x row of an L2-sized
 // block of rows; x supplies each 4-byte chunk as a broadcast. Weights stay in place in the file.
 // The other types (legacy Q4_1 / Q5_0 / Q5_1, K-quants Q4_K / Q5_K / Q6_K) are unpacked through
-// the shared int8_unpack_block into the same panels, with a side panel of the rows' mins and
+// the shared int8_unpack_row into the same panels, with a side panel of the rows' mins and
 // Q6_K's sub-scales (chunks 0-3 are a block's first 16 elements, 4-7 the others).
 #include <algorithm>
 #include <cstring>
@@ -98,30 +98,30 @@ GEMMA3_AVX512_VNNI void build_panel(const uint8_t* w, size_t row_bytes, size_t n
   }
 }
 
-// The same for the types unpacked by int8_unpack_block, with their side panel.
+// The same for the types unpacked by int8_unpack_row, with their side panel: the 16 rows are
+// unpacked one after the other (sequential reads, each K-quant super-block's scales once), then
+// gathered block by block.
 GEMMA3_AVX512_VNNI void build_panel_unpacked(DType dtype, const uint8_t* w, size_t row_bytes, size_t n, size_t blocks,
                                              PanelBlock* panel, PanelExtra* extra) {
+  thread_local std::vector<Int8WeightBlock> rows;  // (n, blocks)
+  rows.resize(kLanes * blocks);
+  for (size_t l = 0; l < n; ++l) int8_unpack_row(dtype, w + l * row_bytes, blocks, rows.data() + l * blocks);
   for (size_t b = 0; b < blocks; ++b) {
     PanelBlock& p = panel[b];
     PanelExtra& e = extra[b];
-    Int8WeightBlock wb[kLanes];
     for (size_t l = 0; l < kLanes; ++l) {
-      if (l < n) {
-        int8_unpack_block(dtype, w + l * row_bytes, b, wb[l]);
-      } else {
-        wb[l] = Int8WeightBlock{};
-        wb[l].d = 0.0f;
-      }
-      p.d[l] = l < n ? wb[l].d : 0.0f;
-      e.m[l] = wb[l].m;
-      e.sc_lo[l] = wb[l].sc_lo;
-      e.sc_hi[l] = wb[l].sc_hi;
+      const Int8WeightBlock* wb = l < n ? &rows[l * blocks + b] : nullptr;
+      p.d[l] = wb ? wb->d : 0.0f;
+      e.m[l] = wb ? wb->m : 0.0f;
+      e.sc_lo[l] = wb ? wb->sc_lo : 1;
+      e.sc_hi[l] = wb ? wb->sc_hi : 1;
     }
     __m512i r[8];
     for (size_t i = 0; i < 8; ++i) {
-      const __m256i a = i < n ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[i].u)) : _mm256_setzero_si256();
-      const __m256i c =
-          i + 8 < n ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[i + 8].u)) : _mm256_setzero_si256();
+      const __m256i a = i < n ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i * blocks + b].u))
+                              : _mm256_setzero_si256();
+      const __m256i c = i + 8 < n ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[(i + 8) * blocks + b].u))
+                                  : _mm256_setzero_si256();
       r[i] = _mm512_inserti64x4(_mm512_castsi256_si512(a), c, 1);
     }
     store_transposed(r, p);

@@ -140,6 +140,79 @@ void int8_unpack_block(DType dtype, const uint8_t* row, size_t b, Int8WeightBloc
   }
 }
 
+namespace {
+
+// Q4_K / Q5_K super-block (8 blocks): the two f16 scales and the 6-bit scales read once; group g
+// is the low (even g) or high (odd g) nibbles of qs[32·(g/2) ..], plus bit g of qh[l] for Q5_K.
+template <bool kFive>
+void unpack_q45_k(const uint8_t* block, Int8WeightBlock* out) {
+  const float d = f16_at(block), dmin = f16_at(block + 2);
+  const uint8_t* qs = block + (kFive ? 48 : 16);
+  const uint8_t* qh = block + 16;
+  for (size_t g = 0; g < 8; ++g) {
+    uint8_t sc, m;
+    kquant_scale_min_k4(g, block + 4, sc, m);
+    out[g].d = d * static_cast<float>(sc);
+    out[g].m = -(dmin * static_cast<float>(m));
+    out[g].sc_lo = out[g].sc_hi = 1;
+  }
+#pragma GCC unroll 4
+  for (size_t k = 0; k < 4; ++k) {
+    uint8_t* lo = out[2 * k].u;
+    uint8_t* hi = out[2 * k + 1].u;
+    for (size_t l = 0; l < 32; ++l) {
+      lo[l] = qs[32 * k + l] & 15;
+      hi[l] = qs[32 * k + l] >> 4;
+      if constexpr (kFive) {
+        lo[l] |= static_cast<uint8_t>(((qh[l] >> (2 * k)) & 1) << 4);
+        hi[l] |= static_cast<uint8_t>(((qh[l] >> (2 * k + 1)) & 1) << 4);
+      }
+    }
+  }
+}
+
+// Q6_K super-block: block 4·h + s (h < 2, s < 4) is element 128·h + 32·s + l: low nibble of
+// ql[64·h + 32·(s % 2) + l] (high nibble for s ≥ 2), high bits crumb s of qh[32·h + l].
+void unpack_q6_k(const uint8_t* block, Int8WeightBlock* out) {
+  const float d = f16_at(block + 208);
+  const auto* scales = reinterpret_cast<const int8_t*>(block + 192);
+#pragma GCC unroll 2
+  for (size_t h = 0; h < 2; ++h) {
+    const uint8_t* ql = block + 64 * h;
+    const uint8_t* qh = block + 128 + 32 * h;
+#pragma GCC unroll 4
+    for (size_t s = 0; s < 4; ++s) {
+      Int8WeightBlock& o = out[4 * h + s];
+      for (size_t l = 0; l < 32; ++l) {
+        const uint8_t q = ql[32 * (s % 2) + l];
+        o.u[l] = static_cast<uint8_t>((s < 2 ? q & 15 : q >> 4) | (((qh[l] >> (2 * s)) & 3) << 4));
+      }
+      o.d = d;
+      o.m = 0.0f;
+      o.sc_lo = scales[2 * (4 * h + s)];
+      o.sc_hi = scales[2 * (4 * h + s) + 1];
+    }
+  }
+}
+
+}  // namespace
+
+void int8_unpack_row(DType dtype, const uint8_t* row, size_t blocks, Int8WeightBlock* out) {
+  switch (dtype) {
+    case DType::kQ4_K:
+      for (size_t b = 0; b < blocks; b += 8) unpack_q45_k<false>(row + (b / 8) * 144, out + b);
+      return;
+    case DType::kQ5_K:
+      for (size_t b = 0; b < blocks; b += 8) unpack_q45_k<true>(row + (b / 8) * 176, out + b);
+      return;
+    case DType::kQ6_K:
+      for (size_t b = 0; b < blocks; b += 8) unpack_q6_k(row + (b / 8) * 210, out + b);
+      return;
+    default:
+      for (size_t b = 0; b < blocks; ++b) int8_unpack_block(dtype, row, b, out[b]);
+  }
+}
+
 Int8Rows quantize_rows_int8(const float* x, size_t n_rows, size_t k, Int8Buffer& buf) {
   const size_t blocks = k / kQuantBlock;
   buf.q.resize(n_rows * k);
@@ -184,6 +257,7 @@ void int8_matmul_block(const Int8Rows& x, const WeightView& w, size_t o_begin, s
   const uint8_t* data = static_cast<const uint8_t*>(w.data);
   std::vector<Int8WeightBlock> wb(x.blocks);  // the row's blocks, unpacked once
   for (size_t o = o_begin; o < o_end; ++o) {
+    // (block by block: the scalar set stays the plain oracle of the kernels' int8_unpack_row)
     for (size_t b = 0; b < x.blocks; ++b) int8_unpack_block(w.dtype, data + o * row_bytes, b, wb[b]);
     for (size_t r = 0; r < x.n_rows; ++r) {
       float acc = 0.0f;

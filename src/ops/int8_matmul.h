@@ -61,6 +61,9 @@ struct Int8WeightBlock {
 };
 // Weight block `b` (32 elements) of a row (row = start of the row's storage).
 void int8_unpack_block(DType dtype, const uint8_t* row, size_t b, Int8WeightBlock& out);
+// Blocks [0, blocks) of a row: the same values, with each K-quant super-block's scales read once
+// and loops the compiler vectorises (what the kernels use; int8_unpack_block is its oracle).
+void int8_unpack_row(DType dtype, const uint8_t* row, size_t blocks, Int8WeightBlock* out);
 
 // x (n_rows, k) f32, k a multiple of 32 -> buf. Same values on every ISA (vectorised with the
 // same IEEE operations where available).
