@@ -282,10 +282,24 @@ std::vector<int32_t> Matcher::forced_tokens(size_t max) {
   s.truncate(s.committed);
   if (forced_special >= 0) return {forced_special};
   if (forced.empty()) return {};
-  std::vector<int32_t> ids = s.g->tokens->encode(forced);
-  // Unless the output must end after the forced bytes, the last token could merge with what
-  // follows into a longer token, so it is not forced.
-  if (!ends_after && !ids.empty()) ids.pop_back();
+  const TokenTable& table = *s.g->tokens;
+  std::vector<int32_t> ids = table.encode(forced);
+  // The tokenizer's tokens need not write the bytes they were given: it normalises first (a space
+  // becomes "▁", whose byte-fallback tokens write E2 96 81 where no "▁" piece exists; invalid UTF-8
+  // is replaced). Only the leading tokens that write exactly the forced bytes are kept.
+  size_t pos = 0, keep = 0;
+  for (; keep < ids.size(); ++keep) {
+    const int32_t id = ids[keep];
+    if (id < 0 || id >= table.vocab_size() || table.is_special(id)) break;
+    const std::string& b = table.bytes(id);
+    if (b.empty() || forced.compare(pos, b.size(), b) != 0) break;
+    pos += b.size();
+  }
+  const bool exact = keep == ids.size() && pos == forced.size();
+  ids.resize(keep);
+  // Unless the output must end after the forced bytes (and the tokens write all of them), the last
+  // token could merge with what follows into a longer token, so it is not forced.
+  if (!(ends_after && exact) && !ids.empty()) ids.pop_back();
   if (ids.size() > max) ids.resize(max);
   return ids;
 }
