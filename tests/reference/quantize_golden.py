@@ -159,7 +159,31 @@ def check(args):
         for b in bad:
             print(f"  FAIL {b}")
         failures += len(bad)
+    failures += check_int8_mode(args, os.path.join(args.workdir, "quant-q4_k_m.gguf"))
     return 1 if failures else 0
+
+
+def check_int8_mode(args, gguf):
+    """--matmul-int8 on a K-quant mix (Q4_K, Q6_K, Q5_0, Q8_0 tensors, all run with int8 dot
+    products in that mode): the logits move, but by at most 8% of their range (the bound the Q8_0 /
+    Q4_0 reference tests hold; the exact path is bit-identical to GGML's dequantization)."""
+    ids = os.path.join(args.workdir, "int8-ids.json")
+    with open(ids, "w") as f:
+        json.dump([2, 818, 5279, 529, 9405, 563, 496, 3364, 236761, 669, 1047, 1108, 531, 2430, 236764, 107], f)
+    logits = {}
+    for mode in ("exact", "int8"):
+        out = os.path.join(args.workdir, f"int8-{mode}.npy")
+        run([args.gemma3, "logits", "-m", gguf, "--ids-file", ids, "-o", out] + (["--matmul-int8"] if mode == "int8" else []))
+        logits[mode] = np.load(out)
+    delta = float(np.max(np.abs(logits["int8"] - logits["exact"])))
+    spread = float(np.max(logits["exact"]) - np.min(logits["exact"]))
+    top1 = float(np.mean(logits["int8"].argmax(-1) == logits["exact"].argmax(-1)))
+    print(f"--matmul-int8 on q4_k_m: max |logit delta| {delta:.4g} = {delta / spread:.2%} of the range, "
+          f"top-1 agreement {top1:.0%}")
+    if not 0.0 < delta <= 0.08 * spread:
+        print("  FAIL the int8 mode must move the logits, and by at most 8% of their range")
+        return 1
+    return 0
 
 
 def dequantize(t):
