@@ -12,7 +12,8 @@
 //   dtype: 0 bf16, 1 f16, 2 f32, 3 q8_0, 4 q4_0, 5 q5_0, 6 q4_k, 7 q5_k, 8 q6_k (the K-quants only
 //   at the shapes whose rows are a multiple of 256: o_proj, down); isa: 2 avx512, 1 avx2, 0 scalar;
 //   mode: 0 exact (K-quants and Q5_0: rows widened to f32), 1 --matmul-int8 (the block types; on
-//   avx512 the VNNI kernel where the CPU has it)
+//   avx512 the VNNI kernel where the CPU has it), 2 --matmul-int8 with the weights prepacked at
+//   load as a model has them (ops/int8_prepack.h; avx512 only)
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -23,6 +24,7 @@
 
 #include "machine_peaks.h"
 #include "ops/cpu_features.h"
+#include "ops/int8_prepack.h"
 #include "ops/matmul.h"
 #include "ops/parallel.h"
 
@@ -93,7 +95,8 @@ void BM_Matmul(benchmark::State& state) {
   const Isa isa = static_cast<Isa>(state.range(2));
   const size_t n_rows = static_cast<size_t>(state.range(3));
   const int threads = static_cast<int>(state.range(4));
-  const bool int8 = state.range(5) == 1;
+  const bool int8 = state.range(5) >= 1;
+  const bool prepacked = state.range(5) == 2;  // int8 with the weights prepacked (as a model loads them)
   if (static_cast<int>(isa) > static_cast<int>(best_supported_isa())) {
     state.SkipWithError("ISA not supported here");
     return;
@@ -105,7 +108,21 @@ void BM_Matmul(benchmark::State& state) {
   set_num_threads(threads);
   const MatmulPrecision saved_precision = matmul_precision();
   set_matmul_precision(int8 ? MatmulPrecision::kInt8Activations : MatmulPrecision::kExact);
-  const WeightView w{dtype, weights(shape_index, dtype).data(), shape.rows, shape.cols};
+  WeightView w{dtype, weights(shape_index, dtype).data(), shape.rows, shape.cols};
+  std::vector<uint8_t> packed;
+  if (prepacked) {
+    packed.resize(int8_prepacked_bytes(w) + 64);
+    if (packed.size() == 64) {
+      state.SkipWithError("no prepacked layout for this kernel");
+      set_active_isa(saved_isa);
+      set_num_threads(saved_threads);
+      set_matmul_precision(saved_precision);
+      return;
+    }
+    void* out = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(packed.data()) + 63) / 64 * 64);
+    int8_prepack(w, out);
+    w.int8_packed = out;
+  }
   std::vector<float> x(n_rows * shape.cols), y(n_rows * shape.rows);
   std::mt19937 gen(7);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -126,7 +143,8 @@ void BM_Matmul(benchmark::State& state) {
   state.counters["flop_frac"] = gflop * per_s / peaks.fma_gflop_s;
   state.counters["bw_frac"] = gb * per_s / peaks.read_gb_s;
   state.SetLabel(std::string(dtype_name(dtype)) + " " + isa_name(isa) + " " + shape.name +
-                 " n_rows=" + std::to_string(n_rows) + " t=" + std::to_string(threads) + (int8 ? " int8" : ""));
+                 " n_rows=" + std::to_string(n_rows) + " t=" + std::to_string(threads) +
+                 (prepacked ? " int8 prepacked" : int8 ? " int8" : ""));
   set_matmul_precision(saved_precision);
   set_active_isa(saved_isa);
   set_num_threads(saved_threads);
@@ -145,6 +163,7 @@ void matmul_args(benchmark::internal::Benchmark* b) {
             b->Args({dtype, shape, isa, n_rows, threads, 0});
             const bool block_type = dtype_is_quantized(kDTypes[dtype]);
             if (block_type && isa != 0) b->Args({dtype, shape, isa, n_rows, threads, 1});
+            if (block_type && isa == 2) b->Args({dtype, shape, isa, n_rows, threads, 2});
           }
         }
       }

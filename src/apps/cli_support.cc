@@ -10,6 +10,7 @@
 #include "model/gguf_model.h"
 #include "model/model_locator.h"
 #include "model/weight_convert.h"
+#include "model/weight_prepack.h"
 #include "ops/cpu_features.h"
 #include "ops/matmul.h"
 #include "ops/parallel.h"
@@ -56,6 +57,7 @@ Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer) 
     if (!dtype) return std::move(dtype).take_error();
     G3_TRY(convert_weights(*ckpt.model, *dtype));
   }
+  if (matmul_precision() == MatmulPrecision::kInt8Activations) prepack_int8_weights(*ckpt.model);
   std::vector<int32_t> fallback_eos = {ckpt.model->config.eos_token_id};
   if (want_tokenizer) {
     // A GGUF carries its own vocabulary and end-of-turn ids (no generation_config.json).

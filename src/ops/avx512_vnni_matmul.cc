@@ -6,7 +6,10 @@
 // the weights interleaved: a panel holds, per block, 8 chunks of 64 bytes (chunk j, lane l = bytes
 // 4j..4j+3 of row l's 32 unsigned bytes) and the 16 rows' scales. A panel of 16 rows is built
 // once (a 16×8 dword transpose per block, in registers) and used by every x row of an L2-sized
-// block of rows; x supplies each 4-byte chunk as a broadcast. Weights stay in place in the file.
+// block of rows; x supplies each 4-byte chunk as a broadcast. Built per call, the panels cost more
+// than the dot products when there are few x rows (decode), so under --matmul-int8 the model
+// prepacks every matrix into them once at load (pack_panels below, ops/int8_prepack.h): a call
+// then only reads them. A tile sees the same panel bytes either way, so the results are the same.
 // The other types (legacy Q4_1 / Q5_0 / Q5_1, K-quants Q4_K / Q5_K / Q6_K) are unpacked through
 // the shared int8_unpack_row into the same panels, with a side panel of the rows' mins and
 // Q6_K's sub-scales (chunks 0-3 are a block's first 16 elements, 4-7 the others).
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "ops/int8_matmul.h"
+#include "ops/int8_prepack.h"
 #include "ops/prefetch.h"
 #include "ops/simd_avx512.h"
 
@@ -202,6 +206,13 @@ GEMMA3_AVX512_VNNI TileFn tile_fn(size_t rows) {
   }
 }
 
+// The prepacked layout: group g (rows 16g .. 16g + 15) is its `blocks` panels, followed, for the
+// types with a side panel, by its `blocks` PanelExtras.
+bool has_extra(DType dtype) { return dtype != DType::kQ8_0 && dtype != DType::kQ4_0; }
+size_t group_bytes(DType dtype, size_t blocks) {
+  return blocks * (sizeof(PanelBlock) + (has_extra(dtype) ? sizeof(PanelExtra) : 0));
+}
+
 // T: Q8_0 / Q4_0 (their own vector unpacking), or kF32 for the types int8_unpack_block reads.
 template <DType T, bool kMin, bool kSub>
 GEMMA3_AVX512_VNNI void matmul_typed(const Int8Rows& x, const WeightView& w, size_t o_begin, size_t o_end, float* y) {
@@ -212,20 +223,28 @@ GEMMA3_AVX512_VNNI void matmul_typed(const Int8Rows& x, const WeightView& w, siz
   thread_local std::vector<PanelExtra> extra;
   panel.resize(x.blocks);
   if (T == DType::kF32) extra.resize(x.blocks);
+  const auto* packed = static_cast<const uint8_t*>(w.int8_packed);
+  const size_t packed_group_bytes = group_bytes(w.dtype, x.blocks);
   const size_t block_rows = std::max(kRowTile, kXBlockBytes / std::max<size_t>(1, x.blocks * kQuantBlock) / kRowTile * kRowTile);
   for (size_t r0 = 0; r0 < x.n_rows; r0 += block_rows) {
     const size_t r1 = std::min(x.n_rows, r0 + block_rows);
     for (size_t o = o_begin; o < o_end; o += kLanes) {
       const size_t n = std::min(kLanes, o_end - o);
-      if constexpr (T == DType::kF32) {
+      const PanelBlock* p = panel.data();
+      const PanelExtra* e = extra.data();
+      if (packed != nullptr && o % kLanes == 0) {
+        const uint8_t* group = packed + (o / kLanes) * packed_group_bytes;
+        p = reinterpret_cast<const PanelBlock*>(group);
+        e = reinterpret_cast<const PanelExtra*>(group + x.blocks * sizeof(PanelBlock));
+      } else if constexpr (T == DType::kF32) {
         build_panel_unpacked(w.dtype, data + o * row_bytes, row_bytes, n, x.blocks, panel.data(), extra.data());
       } else {
         build_panel<T>(data + o * row_bytes, row_bytes, n, x.blocks, panel.data());
       }
       size_t r = r0;
       for (; r + kRowTile <= r1; r += kRowTile)
-        tile<kRowTile, kMin, kSub>(x, r, offset, panel.data(), extra.data(), n, y + r * w.rows + o, w.rows);
-      if (r < r1) tile_fn<kMin, kSub>(r1 - r)(x, r, offset, panel.data(), extra.data(), n, y + r * w.rows + o, w.rows);
+        tile<kRowTile, kMin, kSub>(x, r, offset, p, e, n, y + r * w.rows + o, w.rows);
+      if (r < r1) tile_fn<kMin, kSub>(r1 - r)(x, r, offset, p, e, n, y + r * w.rows + o, w.rows);
     }
   }
 }
@@ -240,6 +259,32 @@ void int8_matmul_block(const Int8Rows& x, const WeightView& w, size_t o_begin, s
     default:
       if (int8_has_min(w.dtype)) return matmul_typed<DType::kF32, true, false>(x, w, o_begin, o_end, y);
       return matmul_typed<DType::kF32, false, false>(x, w, o_begin, o_end, y);
+  }
+}
+
+size_t packed_bytes(const WeightView& w) {
+  if (!int8_supports(w.dtype) || w.cols % kQuantBlock != 0) return 0;
+  return (w.rows + kLanes - 1) / kLanes * group_bytes(w.dtype, w.cols / kQuantBlock);
+}
+
+size_t packed_groups(const WeightView& w) { return (w.rows + kLanes - 1) / kLanes; }
+
+GEMMA3_AVX512_VNNI void pack(const WeightView& w, size_t group_begin, size_t group_end, void* out) {
+  const size_t row_bytes = dtype_row_bytes(w.dtype, w.cols);
+  const size_t blocks = w.cols / kQuantBlock;
+  const size_t gbytes = group_bytes(w.dtype, blocks);
+  const auto* data = static_cast<const uint8_t*>(w.data);
+  for (size_t g = group_begin; g < group_end; ++g) {
+    const size_t o = g * kLanes, n = std::min(kLanes, w.rows - o);
+    auto* group = static_cast<uint8_t*>(out) + g * gbytes;
+    auto* panels = reinterpret_cast<PanelBlock*>(group);
+    switch (w.dtype) {
+      case DType::kQ8_0: build_panel<DType::kQ8_0>(data + o * row_bytes, row_bytes, n, blocks, panels); break;
+      case DType::kQ4_0: build_panel<DType::kQ4_0>(data + o * row_bytes, row_bytes, n, blocks, panels); break;
+      default:
+        build_panel_unpacked(w.dtype, data + o * row_bytes, row_bytes, n, blocks, panels,
+                             reinterpret_cast<PanelExtra*>(group + blocks * sizeof(PanelBlock)));
+    }
   }
 }
 
