@@ -9,7 +9,10 @@
 // --every K takes every Kth schema (sorted by file name), for a quicker run over all sources.
 //
 // --reference also checks every instance with the slow byte-level reference recognizer and counts
-// disagreements with the Matcher. --verbose prints one stderr line per schema (front/back-end
+// disagreements with the Matcher. --masks computes the full-vocabulary mask before every token (as
+// decoding does; the token must then be in it) and reports mask times over the schemas that
+// compiled: the median of the per-schema median times, the p99 of the per-schema p99s, the maximum,
+// and the same for the first mask of a sequence (one thread). --verbose prints one stderr line per schema (front/back-end
 // times, NFA states, lexemes). Prints one JSON summary line; --failures writes one line per
 // schema that is not fully correct.
 #include <algorithm>
@@ -24,6 +27,7 @@
 
 #include "grammar/compiled_grammar.h"
 #include "grammar/front_ends.h"
+#include "grammar/token_table.h"
 #include "grammar/matcher.h"
 #include "ir_recognizer.h"
 #include "python_json.h"
@@ -57,6 +61,7 @@ int main(int argc, char** argv) {
   std::string tokenizer_dir, corpus_dir, failures_path;
   size_t limit = SIZE_MAX, every = 1;
   bool reference = false, verbose = false;   // --verbose: one stderr line per schema (sizes, times)
+  bool masks = false;                        // --masks: time a full mask before every token
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--tokenizer" && i + 1 < argc) tokenizer_dir = argv[++i];
@@ -66,8 +71,9 @@ int main(int argc, char** argv) {
     else if (a == "--failures" && i + 1 < argc) failures_path = argv[++i];
     else if (a == "--reference") reference = true;
     else if (a == "--verbose") verbose = true;
+    else if (a == "--masks") masks = true;
     else {
-      std::fprintf(stderr, "usage: schema_corpus --tokenizer DIR --corpus DIR [--every K] [--limit N] [--reference] [--verbose] [--failures FILE]\n");
+      std::fprintf(stderr, "usage: schema_corpus --tokenizer DIR --corpus DIR [--every K] [--limit N] [--reference] [--verbose] [--masks] [--failures FILE]\n");
       return 2;
     }
   }
@@ -96,6 +102,10 @@ int main(int argc, char** argv) {
   long valid_total = 0, valid_rejected = 0, invalid_total = 0, invalid_accepted = 0, reference_disagreements = 0;
   std::map<std::string, int> reasons;
   std::vector<double> front_ms, back_ms;
+  std::vector<double> mask_p50, mask_p99, first_mask_us, all_mask_us;   // --masks: per schema; first mask of each sequence
+  double mask_max = 0;
+  long masks_total = 0, mask_disagreements = 0;
+  std::vector<uint32_t> mask(mask_words(*table));
   for (const auto& path : files) {
     std::ifstream in(path);
     OJson doc;
@@ -145,12 +155,33 @@ int main(int argc, char** argv) {
       continue;
     }
     bool all_right = true;
+    std::vector<double> schema_mask_us;
     for (const auto& t : tests) {
       const bool valid = t.value("valid", false);
       const std::string text = testing::python_dumps(t["data"]);
       Matcher m(*compiled, end_ids);
       bool accepted = true;
+      bool first = true;
+      size_t prefix_bytes = 0;   // bytes of the instance accepted so far (--verbose slow masks)
       for (int32_t id : (*tokenizer)->encode(text, false)) {
+        if (masks) {
+          const auto m0 = std::chrono::steady_clock::now();
+          m.fill_mask(mask);
+          const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - m0).count();
+          schema_mask_us.push_back(us);
+          if (first) first_mask_us.push_back(us);
+          if (verbose && us > 2000) {
+            std::fprintf(stderr, "  slow mask %.0f us after: %s\n", us, text.substr(0, prefix_bytes).c_str());
+          }
+          first = false;
+          const bool in_mask = (mask[static_cast<size_t>(id) / 32] >> (id % 32)) & 1u;
+          if (!in_mask) {
+            accepted = false;
+            if (m.accept(id)) ++mask_disagreements;
+            break;
+          }
+        }
+        prefix_bytes += table->bytes(id).size();
         if (!m.accept(id)) {
           accepted = false;
           break;
@@ -169,6 +200,17 @@ int main(int argc, char** argv) {
       }
     }
     correct += all_right ? 1 : 0;
+    if (!schema_mask_us.empty()) {
+      mask_p50.push_back(percentile(schema_mask_us, 0.5));
+      mask_p99.push_back(percentile(schema_mask_us, 0.99));
+      mask_max = std::max(mask_max, percentile(schema_mask_us, 1.0));
+      masks_total += schema_mask_us.size();
+      all_mask_us.insert(all_mask_us.end(), schema_mask_us.begin(), schema_mask_us.end());
+      if (verbose) {
+        std::fprintf(stderr, "%s\tmasks %zu\tmask_us p50 %.1f p99 %.1f max %.1f\n", path.filename().c_str(), schema_mask_us.size(),
+                     mask_p50.back(), mask_p99.back(), percentile(schema_mask_us, 1.0));
+      }
+    }
   }
   nlohmann::json top = nlohmann::json::array();
   std::vector<std::pair<int, std::string>> sorted;
@@ -185,6 +227,15 @@ int main(int argc, char** argv) {
       {"back_end_compile_ms", {{"p50", percentile(back_ms, 0.5)}, {"p99", percentile(back_ms, 0.99)}}},
       {"top_refusals", top}};
   if (reference) summary["reference_disagreements"] = reference_disagreements;
+  if (masks) {
+    summary["mask_us"] = {{"schemas", mask_p50.size()}, {"masks", masks_total},
+                          {"median_of_schema_p50", percentile(mask_p50, 0.5)},
+                          {"p99_of_schema_p99", percentile(mask_p99, 0.99)}, {"max", mask_max},
+                          {"all_masks_p50", percentile(all_mask_us, 0.5)}, {"all_masks_p99", percentile(all_mask_us, 0.99)},
+                          {"first_mask_p50", percentile(first_mask_us, 0.5)},
+                          {"first_mask_p99", percentile(first_mask_us, 0.99)},
+                          {"accepted_outside_mask", mask_disagreements}};
+  }
   std::printf("%s\n", summary.dump().c_str());
   return 0;
 }

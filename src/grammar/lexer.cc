@@ -1,6 +1,7 @@
 #include "grammar/lexer.h"
 
 #include <algorithm>
+#include <map>
 #include <unordered_set>
 
 namespace gemma3::grammar {
@@ -269,7 +270,7 @@ uint32_t LazyDfa::intern(std::vector<uint32_t> key, bool initial) {
   ids_.emplace(key, id);
   keys_.push_back(std::move(key));
   trans_.resize(trans_.size() + n_classes_, -1);
-  slice_ok_.push_back(-1);
+  slice_chars_.push_back(-1);
   can_continue_.push_back(-1);
   if (id == kDead) std::fill(trans_.begin(), trans_.end(), static_cast<int32_t>(kDead));
   return id;
@@ -346,33 +347,76 @@ int slice_next(int u, uint8_t b) {
 
 }  // namespace
 
-bool LazyDfa::slice_ok(uint32_t state) {
-  if (slice_ok_[state] >= 0) return slice_ok_[state] == 1;
-  // Search the product of the DFA and the slice's UTF-8 automaton; a dead state reachable means
-  // some slice string kills the lexer. A product too large to search counts as "no" (the trie
-  // walk then decides token by token, exactly).
-  constexpr size_t kMaxProduct = 4096;
-  std::unordered_set<uint64_t> seen;
-  std::vector<std::pair<uint32_t, int>> stack{{state, 0}};
-  seen.insert(static_cast<uint64_t>(state) << 3);
-  bool ok = state != kDead;
-  while (ok && !stack.empty()) {
-    const auto [d, u] = stack.back();
-    stack.pop_back();
-    for (int b = 0; b < 256 && ok; ++b) {
-      const int u2 = slice_next(u, static_cast<uint8_t>(b));
-      if (u2 < 0) continue;
-      const uint32_t d2 = step(d, static_cast<uint8_t>(b));
-      if (d2 == kDead) {
-        ok = false;
-      } else if (seen.insert((static_cast<uint64_t>(d2) << 3) | static_cast<uint64_t>(u2)).second) {
-        if (seen.size() > kMaxProduct) ok = false;
-        stack.emplace_back(d2, u2);
+uint32_t LazyDfa::slice_chars(uint32_t state, uint32_t limit) {
+  if (state == kDead) return 0;
+  // Cached: v >= 0 is the exact answer (INT32_MAX: no run dies), v <= -2 a proved lower bound -v-2
+  // (the search stopped at its limit or work bound), -1 unknown.
+  const int32_t v = slice_chars_[state];
+  if (v >= 0) return std::min<uint32_t>(static_cast<uint32_t>(v), limit);
+  if (v <= -2 && static_cast<uint32_t>(-v - 2) >= limit) return limit;
+  // Breadth first by characters over the DFA states at character boundaries: level k holds the
+  // states first reached after k characters. A character from a level-k state that kills the lexer
+  // makes r = k (the first level with a death is the shortest dying run). A level adding no new
+  // state closes the search: every longer run only revisits expanded states, so r = limit. The
+  // (state, UTF-8 position) pairs inside one character are deduplicated per expansion. A search
+  // past kMaxWork pairs stops with the level reached, which is a safe (smaller) answer.
+  if (slice_reps_.empty()) {
+    // One byte per group of bytes that no step can tell apart: same lexer byte class and same
+    // UTF-8 role in every decoding state (the search then steps ~60 bytes, not 256).
+    std::map<std::pair<uint16_t, std::array<int8_t, 8>>, uint8_t> groups;
+    for (int b = 0; b < 256; ++b) {
+      std::array<int8_t, 8> role{};
+      bool any = false;
+      for (int u = 0; u < 8; ++u) {
+        role[static_cast<size_t>(u)] = static_cast<int8_t>(slice_next(u, static_cast<uint8_t>(b)));
+        any = any || role[static_cast<size_t>(u)] >= 0;
+      }
+      if (any) groups.try_emplace({nfa_->byte_class[static_cast<size_t>(b)], role}, static_cast<uint8_t>(b));
+    }
+    for (const auto& [key, b] : groups) slice_reps_.push_back(b);
+  }
+  constexpr size_t kMaxWork = 1 << 16;
+  std::unordered_set<uint32_t> seen{state};
+  std::vector<uint32_t> level{state}, next;
+  std::unordered_set<uint64_t> inside;
+  std::vector<std::pair<uint32_t, int>> stack;
+  size_t work = 0;
+  uint32_t r = 0;
+  bool stop = false;   // a death, or the work bound: r levels are proved, the next one is not
+  for (; r < limit && !level.empty(); ++r) {
+    next.clear();
+    for (size_t i = 0; i < level.size() && !stop; ++i) {
+      inside.clear();
+      stack.assign(1, {level[i], 0});
+      while (!stack.empty() && !stop) {
+        const auto [d, u] = stack.back();
+        stack.pop_back();
+        for (uint8_t b : slice_reps_) {
+          const int u2 = slice_next(u, b);
+          if (u2 < 0) continue;
+          const uint32_t d2 = step(d, b);
+          if (d2 == kDead || ++work > kMaxWork) {
+            stop = true;
+            break;
+          }
+          if (u2 == 0) {
+            if (seen.insert(d2).second) next.push_back(d2);
+          } else if (inside.insert(static_cast<uint64_t>(d2) << 3 | static_cast<uint64_t>(u2)).second) {
+            stack.emplace_back(d2, u2);
+          }
+        }
       }
     }
+    if (stop) break;
+    level.swap(next);
   }
-  slice_ok_[state] = ok ? 1 : 0;
-  return ok;
+  if (!stop && level.empty()) {
+    slice_chars_[state] = INT32_MAX;   // closed: no run of any length dies
+    return limit;
+  }
+  const bool exact = stop && work <= kMaxWork;   // stopped by a death
+  slice_chars_[state] = exact ? static_cast<int32_t>(r) : -static_cast<int32_t>(r) - 2;
+  return r;
 }
 
 void LazyDfa::flush(std::vector<uint32_t*> keep) {
@@ -382,7 +426,7 @@ void LazyDfa::flush(std::vector<uint32_t*> keep) {
   ids_.clear();
   trans_.clear();
   accept_id_.clear();
-  slice_ok_.clear();
+  slice_chars_.clear();
   can_continue_.clear();
   starts_.clear();
   intern({}, false);

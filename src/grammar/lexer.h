@@ -64,9 +64,12 @@ class LazyDfa {
   const std::vector<uint32_t>& accept_set(uint32_t id) const { return accept_sets_[id]; }
   // Some byte leads to a live state.
   bool can_continue(uint32_t state);
-  // Every run of whole UTF-8 characters without '"', '\\' or bytes < 0x20 keeps the state alive
-  // (TokenTable's string slice is then allowed as a whole).
-  bool slice_ok(uint32_t state);
+  // The largest r <= limit such that every run of at most r whole UTF-8 characters without '"',
+  // '\\' or bytes < 0x20 keeps the state alive: TokenTable's string-slice tokens of at most r
+  // characters are then all allowed at once (r = limit: the whole slice, e.g. inside an unbounded
+  // string; smaller r inside a string near its maxLength). Cached per state.
+  uint32_t slice_chars(uint32_t state, uint32_t limit);
+  bool slice_ok(uint32_t state, uint32_t limit) { return slice_chars(state, limit) >= limit; }
   // The bytes that lead to a live state.
   std::vector<uint8_t> live_bytes(uint32_t state);
   size_t n_states() const { return keys_.size(); }
@@ -87,7 +90,9 @@ class LazyDfa {
   std::unordered_map<std::vector<uint32_t>, uint32_t, KeyHash> ids_;
   std::vector<int32_t> trans_;                // [state * n_classes + class], -1 unknown
   std::vector<uint32_t> accept_id_;
-  std::vector<int8_t> slice_ok_, can_continue_;   // -1 unknown
+  std::vector<int32_t> slice_chars_;             // -1 unknown
+  std::vector<uint8_t> slice_reps_;              // slice_chars: a byte of each indistinguishable group
+  std::vector<int8_t> can_continue_;             // -1 unknown
   std::vector<std::vector<uint32_t>> accept_sets_;
   std::unordered_map<std::vector<uint32_t>, uint32_t, KeyHash> accept_ids_;
   std::unordered_map<std::vector<uint32_t>, uint32_t, KeyHash> starts_;

@@ -115,11 +115,15 @@ void Matcher::State::flush_if_needed() {
   commits.clear();
 }
 
-void Matcher::State::walk(const TokenTrie& trie, std::span<uint32_t> mask) {
+void Matcher::State::walk(const TokenTrie& trie, std::span<uint32_t> mask, uint32_t skip_chars) {
   if (trie.size() == 0) return;
   levels.resize(trie.max_depth + 1);
   levels[0] = threads;
   for (size_t k = 0; k < trie.size();) {
+    if (skip_chars > 0 && trie.subtree_chars[k] <= skip_chars) {
+      k = trie.end[k];
+      continue;
+    }
     const size_t d = trie.depth[k];
     const std::vector<Thread>& parent = levels[d - 1];
     std::vector<Thread>& cur = levels[d];
@@ -162,19 +166,22 @@ void Matcher::fill_mask(std::span<uint32_t> mask) {
   if (s.complete) {
     for (int32_t id : s.end_ids) set_bit(id);
   }
-  bool slice = false;
+  // The most characters of plain string content every slice run of which some thread survives.
+  const uint32_t max_chars = table.slice_max_chars();
+  uint32_t slice = 0;
   for (const Thread& th : s.threads) {
     s.for_each_boundary(th, [&](uint32_t set) {
       for (int32_t id : s.chart.tokens(set)) set_bit(id);
     });
-    if (!slice && th.dfa != LazyDfa::kDead && s.dfa.slice_ok(th.dfa)) slice = true;
+    if (slice < max_chars) slice = std::max(slice, s.dfa.slice_chars(th.dfa, max_chars));
   }
-  if (slice) {
-    const std::vector<uint32_t>& bits = table.slice_mask();
+  if (slice > 0) {
+    const std::vector<uint32_t>& bits = table.slice_mask_upto(slice);
     for (size_t i = 0; i < mask.size() && i < bits.size(); ++i) mask[i] |= bits[i];
-  } else {
-    s.walk(table.slice_trie(), mask);
   }
+  // Slice tokens of more characters than the bitmap covers are walked; subtrees of shorter ones
+  // (all allowed by the bitmap) are skipped.
+  if (slice < max_chars) s.walk(table.slice_trie(), mask, std::min(slice, TokenTable::kSliceCharMasks));
   s.walk(table.rest_trie(), mask);
   s.truncate(s.committed);
 }

@@ -38,7 +38,9 @@ struct Matcher::State {
   void refresh();
   void truncate(uint32_t n_sets);
   void flush_if_needed();
-  void walk(const TokenTrie& trie, std::span<uint32_t> mask);
+  // Sets the bits of the trie's tokens some thread survives; subtrees whose tokens all have at
+  // most `skip_chars` characters are skipped (their bits are set already).
+  void walk(const TokenTrie& trie, std::span<uint32_t> mask, uint32_t skip_chars = 0);
 
   std::shared_ptr<const CompiledGrammar> g;
   std::vector<int32_t> end_ids;

@@ -43,6 +43,23 @@ TokenTrie TokenTrie::build(const std::vector<int32_t>& sorted_ids, const std::ve
   t.id_begin.push_back(static_cast<uint32_t>(t.ids.size()));
   // id_begin[k] was recorded when node k was created, before its own id was pushed; the ids of
   // node k are therefore [id_begin[k], id_begin[k+1]).
+  // Characters on the path to each node (bytes that are not UTF-8 continuation bytes), then the
+  // subtree maxima from the leaves up: node k's children are k+1, end[k+1], ... before end[k].
+  const size_t n = t.byte.size();
+  std::vector<uint16_t> path_chars(n);
+  std::vector<uint16_t> stack_chars;   // path_chars of the open ancestors, by depth
+  for (size_t k = 0; k < n; ++k) {
+    stack_chars.resize(t.depth[k] - 1);
+    const uint16_t above = stack_chars.empty() ? 0 : stack_chars.back();
+    path_chars[k] = static_cast<uint16_t>(above + ((t.byte[k] & 0xC0) != 0x80 ? 1 : 0));
+    stack_chars.push_back(path_chars[k]);
+  }
+  t.subtree_chars.assign(n, 0);
+  for (size_t k = n; k-- > 0;) {
+    uint16_t m = t.id_begin[k] < t.id_begin[k + 1] ? path_chars[k] : 0;
+    for (size_t c = k + 1; c < t.end[k]; c = t.end[c]) m = std::max(m, t.subtree_chars[c]);
+    t.subtree_chars[k] = m;
+  }
   return t;
 }
 
@@ -78,6 +95,17 @@ void TokenTable::finish() {
   slice_mask_.assign((n + 31) / 32, 0);
   for (int32_t id : slice) slice_mask_[static_cast<size_t>(id) / 32] |= 1u << (id % 32);
   slice_trie_ = TokenTrie::build(slice, bytes_);
+  // Slice tokens by their number of characters (cumulative bitmaps for the bounded-string walk).
+  slice_max_chars_ = 0;
+  slice_masks_by_chars_.assign(kSliceCharMasks, std::vector<uint32_t>((n + 31) / 32, 0));
+  for (int32_t id : slice) {
+    uint32_t chars = 0;
+    for (char c : bytes_[static_cast<size_t>(id)]) chars += (static_cast<uint8_t>(c) & 0xC0) != 0x80 ? 1 : 0;
+    slice_max_chars_ = std::max(slice_max_chars_, chars);
+    for (uint32_t k = chars; k <= kSliceCharMasks; ++k) {
+      slice_masks_by_chars_[k - 1][static_cast<size_t>(id) / 32] |= 1u << (id % 32);
+    }
+  }
   rest_trie_ = TokenTrie::build(rest, bytes_);
 }
 

@@ -9,6 +9,7 @@
 // slice is allowed at once by OR-ing its precomputed bitmap, and only the rest trie is walked.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct TokenTrie {
   std::vector<uint32_t> end;
   std::vector<uint32_t> id_begin;   // size nodes + 1
   std::vector<int32_t> ids;
+  // The most UTF-8 characters of any token in node k's subtree (the mask walk skips a subtree of
+  // string-slice tokens that the slice bitmaps already allowed).
+  std::vector<uint16_t> subtree_chars;
   size_t max_depth = 0;
 
   size_t size() const { return byte.size(); }
@@ -43,6 +47,13 @@ class TokenTable {
   const TokenTrie& slice_trie() const { return slice_trie_; }
   const TokenTrie& rest_trie() const { return rest_trie_; }
   const std::vector<uint32_t>& slice_mask() const { return slice_mask_; }   // mask_words() words
+  // The most characters of a slice token, and the bitmap of the slice tokens of at most `chars`
+  // characters (1 <= chars <= kSliceCharMasks; the whole slice from slice_max_chars() on).
+  static constexpr uint32_t kSliceCharMasks = 32;
+  uint32_t slice_max_chars() const { return slice_max_chars_; }
+  const std::vector<uint32_t>& slice_mask_upto(uint32_t chars) const {
+    return chars >= slice_max_chars_ ? slice_mask_ : slice_masks_by_chars_[std::min(chars, kSliceCharMasks) - 1];
+  }
   size_t max_token_bytes() const { return max_token_bytes_; }
 
   // Canonical tokenization of plain bytes (the tokenizer's encode, no special tokens), for
@@ -65,6 +76,8 @@ class TokenTable {
   std::vector<int32_t> special_ids_;
   TokenTrie slice_trie_, rest_trie_;
   std::vector<uint32_t> slice_mask_;
+  std::vector<std::vector<uint32_t>> slice_masks_by_chars_;   // [chars - 1], up to kSliceCharMasks
+  uint32_t slice_max_chars_ = 0;
   size_t max_token_bytes_ = 0;
   const Tokenizer* tokenizer_ = nullptr;
 };

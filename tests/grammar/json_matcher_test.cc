@@ -7,6 +7,9 @@
 #include <chrono>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
+#include "grammar/front_ends.h"
 #include "grammar/matcher.h"
 #include "grammar/token_table.h"
 #include "json_test_grammar.h"
@@ -106,6 +109,37 @@ TEST_F(JsonMatcher, InvalidDocumentsAreRefused) {
     bool all = true;
     for (int32_t id : ids) all = all && m.accept(id);
     EXPECT_FALSE(all && m.is_complete()) << doc;
+  }
+}
+
+// Inside a string with a maxLength the slice bitmaps cover the tokens of at most the characters
+// left and the trie walk skips their subtrees: the mask must still be exactly the tokens accept()
+// takes (every 3rd id checked, at each position of a string running up to its bound).
+TEST_F(JsonMatcher, BoundedStringMasksMatchAccept) {
+  const TokenTable& table = **table_;
+  // The last: every 1-character run survives but "xx" dies, so only tokens of 1 character come from
+  // the bitmap and longer ones without "xx" must be found by the walk.
+  for (const char* schema : {R"({"type":"string","maxLength":12})", R"({"type":"string","minLength":2,"maxLength":40})",
+                             R"({"type":"string","pattern":"^([^x]|x[^x])*x?$"})"}) {
+    auto g = json_schema_grammar(nlohmann::ordered_json::parse(schema));
+    ASSERT_TRUE(g.ok()) << g.error();
+    auto compiled = compile(std::move(*g), *table_);
+    ASSERT_TRUE(compiled.ok()) << compiled.error();
+    Matcher m(*compiled, {tokenizer_->eos_id()});
+    std::vector<uint32_t> mask(mask_words(table));
+    const std::string text = "\"abc d\xc3\xa9fgh ijk\"";
+    size_t allowed = 0;
+    for (int32_t next : tokenizer_->encode(text, false)) {
+      m.fill_mask(mask);
+      for (int32_t id = 0; id < table.vocab_size(); id += 3) {
+        const bool ok = m.accept(id);
+        if (ok) m.rollback(1);
+        ASSERT_EQ(ok, bit(mask, id)) << schema << " id " << id << " '" << table.bytes(id) << "' after " << m.accepted_count() << " tokens";
+        allowed += ok ? 1 : 0;
+      }
+      ASSERT_TRUE(m.accept(next));
+    }
+    EXPECT_GT(allowed, 1000u);
   }
 }
 

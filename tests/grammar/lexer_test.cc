@@ -4,6 +4,7 @@
 #include <chrono>
 #include <random>
 
+#include "grammar/codepoint_set.h"
 #include "grammar/lexer.h"
 #include "grammar/matcher.h"
 #include "grammar/token_table.h"
@@ -91,9 +92,33 @@ TEST(Lexer, ByteClassesAndSlice) {
   ASSERT_TRUE(nfa.ok());
   EXPECT_EQ(nfa->n_classes, 3u);   // a-z, '"', the rest
   LazyDfa dfa(&*nfa);
-  EXPECT_FALSE(dfa.slice_ok(dfa.step(dfa.start({0}), 'a')));
-  EXPECT_TRUE(dfa.slice_ok(dfa.step(dfa.start({1}), 'a')));   // [^"]* takes any plain string content
-  EXPECT_FALSE(dfa.slice_ok(LazyDfa::kDead));
+  EXPECT_FALSE(dfa.slice_ok(dfa.step(dfa.start({0}), 'a'), 16));
+  EXPECT_TRUE(dfa.slice_ok(dfa.step(dfa.start({1}), 'a'), 16));   // [^"]* takes any plain string content
+  EXPECT_FALSE(dfa.slice_ok(LazyDfa::kDead, 16));
+}
+
+TEST(Lexer, SliceCharsCountsTheCharactersLeft) {
+  // Plain string content (every slice character) at most 5 times: after 2 characters every run of
+  // 3 more survives and some run of 4 does not; unbounded content survives every run (the limit).
+  const CodepointSet content =
+      CodepointSet::range(0x20, kMaxCodepoint).minus(CodepointSet::single('"')).minus(CodepointSet::single('\\'));
+  const RegexPtr ch = utf8_regex(content);
+  auto nfa = Nfa::build({Regex::repeat(ch, 0, 5), Regex::star(ch), Regex::star(utf8_regex(content.minus(CodepointSet::single(0xE9))))}, 100000);
+  ASSERT_TRUE(nfa.ok());
+  LazyDfa dfa(&*nfa);
+  uint32_t s = dfa.start({0});
+  EXPECT_EQ(dfa.slice_chars(s, 16), 5u);
+  s = dfa.step(dfa.step(s, 'a'), 'b');
+  EXPECT_EQ(dfa.slice_chars(s, 16), 3u);
+  EXPECT_EQ(dfa.slice_chars(s, 2), 2u);   // at most the limit
+  const uint32_t s3 = dfa.step(s, 'c');
+  EXPECT_EQ(dfa.slice_chars(s3, 1), 1u);   // a bound proved up to a small limit ...
+  EXPECT_EQ(dfa.slice_chars(s3, 16), 2u);  // ... is searched again for a larger one
+  s = dfa.step(dfa.step(s, 0xC3), 0xA9);   // é, two bytes, one character
+  EXPECT_EQ(dfa.slice_chars(s, 16), 2u);
+  EXPECT_EQ(dfa.slice_chars(dfa.start({1}), 16), 16u);
+  EXPECT_EQ(dfa.slice_chars(dfa.start({2}), 16), 0u);   // a run holding é dies at its first character
+  EXPECT_EQ(dfa.slice_chars(LazyDfa::kDead, 16), 0u);
 }
 
 TEST(Lexer, StateLimitIsAnErrorInBoundedTime) {
