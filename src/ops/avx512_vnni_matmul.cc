@@ -15,6 +15,7 @@
 // Q6_K's sub-scales (chunks 0-3 are a block's first 16 elements, 4-7 the others).
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "ops/int8_matmul.h"
@@ -289,3 +290,39 @@ GEMMA3_AVX512_VNNI void pack(const WeightView& w, size_t group_begin, size_t gro
 }
 
 }  // namespace gemma3::kernels::avx512_vnni
+
+namespace gemma3::kernels::avx512 {
+
+// quantize_rows_int8 (ops/int8_matmul.h) 32 elements at a time: the same IEEE operations as the
+// scalar oracle (|x| max, amax/127, 1/d, x·id, round half to even, clamp), so the same bytes.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+void quantize_blocks_int8(const float* x, size_t begin, size_t end, int8_t* q, float* d, int32_t* sum,
+                          int32_t* sum_lo, QuantizeBlocksFn scalar) {
+  const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+  for (size_t i = begin; i < end; ++i) {
+    const float* xb = x + i * kQuantBlock;
+    const __m512 a0 = _mm512_loadu_ps(xb), a1 = _mm512_loadu_ps(xb + 16);
+    if (_mm512_cmp_ps_mask(a0, a0, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(a1, a1, _CMP_UNORD_Q)) {
+      scalar(x, i, i + 1, q, d, sum, sum_lo);
+      continue;
+    }
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a0), _mm512_abs_ps(a1)));
+    if (!(amax <= std::numeric_limits<float>::max())) {  // an infinity: x·0 is NaN there, which becomes 0
+      scalar(x, i, i + 1, q, d, sum, sum_lo);
+      continue;
+    }
+    const float di = amax / 127.0f;
+    const __m512 id = _mm512_set1_ps(di != 0.0f ? 1.0f / di : 0.0f);
+    constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    const __m512 v0 = _mm512_min_ps(_mm512_max_ps(_mm512_roundscale_ps(_mm512_mul_ps(a0, id), kNearest), lo), hi);
+    const __m512 v1 = _mm512_min_ps(_mm512_max_ps(_mm512_roundscale_ps(_mm512_mul_ps(a1, id), kNearest), lo), hi);
+    const __m512i q0 = _mm512_cvtps_epi32(v0), q1 = _mm512_cvtps_epi32(v1);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i * kQuantBlock), _mm512_cvtepi32_epi8(q0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i * kQuantBlock + 16), _mm512_cvtepi32_epi8(q1));
+    d[i] = di;
+    sum_lo[i] = _mm512_reduce_add_epi32(q0);
+    sum[i] = sum_lo[i] + _mm512_reduce_add_epi32(q1);
+  }
+}
+
+}  // namespace gemma3::kernels::avx512

@@ -8,7 +8,9 @@
 #include <limits>
 #include <vector>
 
+#include "ops/cpu_features.h"
 #include "ops/kquant.h"
+#include "ops/thread_pool.h"
 
 namespace gemma3::kernels {
 
@@ -213,13 +215,12 @@ void int8_unpack_row(DType dtype, const uint8_t* row, size_t blocks, Int8WeightB
   }
 }
 
-Int8Rows quantize_rows_int8(const float* x, size_t n_rows, size_t k, Int8Buffer& buf) {
-  const size_t blocks = k / kQuantBlock;
-  buf.q.resize(n_rows * k);
-  buf.d.resize(n_rows * blocks);
-  buf.sum.resize(n_rows * blocks);
-  buf.sum_lo.resize(n_rows * blocks);
-  for (size_t i = 0; i < n_rows * blocks; ++i) {
+namespace {
+
+// Blocks [begin, end) of x, one at a time (the oracle, and the path for blocks holding a NaN).
+void quantize_blocks_scalar(const float* x, size_t begin, size_t end, int8_t* q, float* d_out, int32_t* sum,
+                            int32_t* sum_lo) {
+  for (size_t i = begin; i < end; ++i) {
     const float* xb = x + i * kQuantBlock;
     float amax = 0.0f;
     bool nan = false;
@@ -237,14 +238,38 @@ Int8Rows quantize_rows_int8(const float* x, size_t n_rows, size_t k, Int8Buffer&
       // |x·id| ≤ 127 up to rounding, so the nearest integer fits int8 (a NaN becomes 0; the
       // scale carries it).
       const float v = std::nearbyint(xb[j] * id);
-      const int8_t q = v == v ? static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f)) : int8_t{0};
-      buf.q[i * kQuantBlock + j] = q;
-      s += q;
+      const int8_t qj = v == v ? static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f)) : int8_t{0};
+      q[i * kQuantBlock + j] = qj;
+      s += qj;
     }
-    buf.d[i] = d;
-    buf.sum[i] = s;
-    buf.sum_lo[i] = s_lo;
+    d_out[i] = d;
+    sum[i] = s;
+    sum_lo[i] = s_lo;
   }
+}
+
+}  // namespace
+
+Int8Rows quantize_rows_int8(const float* x, size_t n_rows, size_t k, Int8Buffer& buf) {
+  const size_t blocks = k / kQuantBlock;
+  buf.q.resize(n_rows * k);
+  buf.d.resize(n_rows * blocks);
+  buf.sum.resize(n_rows * blocks);
+  buf.sum_lo.resize(n_rows * blocks);
+  // The same IEEE operations in every path (amax, one division, x·(1/d), round half to even), so
+  // the bytes do not depend on the ISA; a prompt's activations (512 × 2,048) are worth the threads.
+  const bool avx512 = active_isa() == Isa::kAvx512;
+  int8_t* q = buf.q.data();
+  float* d = buf.d.data();
+  int32_t* sum = buf.sum.data();
+  int32_t* sum_lo = buf.sum_lo.data();
+  parallel_for(n_rows * blocks, 512, [&](size_t begin, size_t end) {
+    if (avx512) {
+      avx512::quantize_blocks_int8(x, begin, end, q, d, sum, sum_lo, &quantize_blocks_scalar);
+    } else {
+      quantize_blocks_scalar(x, begin, end, q, d, sum, sum_lo);
+    }
+  });
   return buf.view(n_rows, blocks);
 }
 

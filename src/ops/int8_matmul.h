@@ -73,6 +73,12 @@ Int8Rows quantize_rows_int8(const float* x, size_t n_rows, size_t k, Int8Buffer&
 namespace scalar {
 void int8_matmul_block(const Int8Rows& x, const WeightView& w, size_t o_begin, size_t o_end, float* y);
 }
+namespace avx512 {
+// quantize_rows_int8's blocks [begin, end) with AVX-512F; a block holding a NaN goes to `scalar`.
+using QuantizeBlocksFn = void (*)(const float*, size_t, size_t, int8_t*, float*, int32_t*, int32_t*);
+void quantize_blocks_int8(const float* x, size_t begin, size_t end, int8_t* q, float* d, int32_t* sum,
+                          int32_t* sum_lo, QuantizeBlocksFn scalar);
+}
 namespace avx2 {
 void int8_matmul_block(const Int8Rows& x, const WeightView& w, size_t o_begin, size_t o_end, float* y);
 }
