@@ -275,7 +275,16 @@ Result<uint32_t> SchemaLowering::lower(const OJson& schema, const std::string& p
       if (!m) return std::move(m).take_error();
       merged.push_back(std::move(*m));
     }
-    if (std::string(key) == "oneOf") G3_TRY(check_disjoint(merged, ptr, depth + 1));
+    if (std::string(key) == "oneOf") {
+      auto disjoint = check_disjoint(merged, ptr, depth + 1);
+      if (!disjoint) {
+        // Not provably disjoint: made so when every branch negates, else refused as before.
+        auto exclusive = exclusive_branches(merged, branches, schema, ptr, depth + 1);
+        if (!exclusive) return std::move(exclusive).take_error();
+        if (!*exclusive) return std::move(disjoint).take_error();
+        merged = std::move(**exclusive);
+      }
+    }
     auto rule = new_rule(key);
     if (!rule) return rule;
     for (size_t i = 0; i < merged.size(); ++i) {

@@ -79,6 +79,12 @@ class SchemaLowering {
   // A schema accepting exactly the values `s` rejects, within `context` (the types of the schema
   // holding the `not`); nullopt when that is not a form this front end has.
   Result<std::optional<OJson>> negate_schema(const OJson& s, const std::set<std::string>& context, const std::string& ptr, int depth);
+  // oneOf branches made disjoint (each of `branches`, the oneOf's schemas already merged with the
+  // holder's other keywords, and the negations of the other `originals`, as written), when every
+  // original negates (schema_not.cc); nullopt otherwise. `schema` holds the oneOf (its types bound
+  // the negations).
+  Result<std::optional<std::vector<OJson>>> exclusive_branches(const std::vector<OJson>& branches, const OJson& originals,
+                                                              const OJson& schema, const std::string& ptr, int depth);
   // Whether `value` is valid against `schema` for the keywords literal values are checked with;
   // error for a keyword this check cannot decide.
   Result<bool> satisfies(const OJson& value, const OJson& schema, const std::string& ptr, int depth);

@@ -9,6 +9,10 @@
 //   not {required: [k..]}  objects where some k is absent (properties k: false)
 //   not {anyOf: [A..]}     allOf of the negations; not {allOf: [A..]}: anyOf of them
 //
+// oneOf whose branches are not provably disjoint: S with oneOf [B1..Bk] is anyOf over i of (S and Bi
+// and not Bj for every j != i), exact whenever every branch negates (the branch as written, without
+// S's other keywords); the rewritten branches are disjoint.
+//
 // A keyword applies only to values of its type (required to objects), so its negation keeps the
 // other types: not {required: [k]} rejects every string. Every rule below follows that.
 #include <set>
@@ -119,6 +123,29 @@ Result<std::optional<OJson>> SchemaLowering::negate_schema(const OJson& in, cons
     return std::optional<OJson>(OJson{{key == "anyOf" ? "allOf" : "anyOf", parts}});
   }
   return std::optional<OJson>();
+}
+
+Result<std::optional<std::vector<OJson>>> SchemaLowering::exclusive_branches(const std::vector<OJson>& branches,
+                                                                              const OJson& originals, const OJson& schema,
+                                                                              const std::string& ptr, int depth) {
+  using Out = std::optional<std::vector<OJson>>;
+  const std::set<std::string> context = context_types(schema);
+  std::vector<OJson> negations;
+  for (size_t j = 0; j < originals.size(); ++j) {
+    auto n = negate_schema(originals[j], context, ptr + "/oneOf/" + std::to_string(j), depth + 1);
+    if (!n) return std::move(n).take_error();
+    if (!*n) return Out();
+    negations.push_back(std::move(**n));
+  }
+  std::vector<OJson> out;
+  for (size_t i = 0; i < branches.size(); ++i) {
+    OJson parts = OJson::array({branches[i]});
+    for (size_t j = 0; j < branches.size(); ++j) {
+      if (j != i) parts.push_back(negations[j]);
+    }
+    out.push_back(OJson{{"allOf", std::move(parts)}});
+  }
+  return Out(std::move(out));
 }
 
 Result<std::optional<OJson>> SchemaLowering::rewrite_not(const OJson& schema, const std::string& ptr, int depth) {

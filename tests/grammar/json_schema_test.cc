@@ -139,6 +139,12 @@ TEST(JsonSchema, AnyOfOneOfAllOf) {
                            {"type":"object","properties":{"kind":{"const":"b"}},"required":["kind"]}]})",
               {R"({"kind":"a","x":1})", R"({"kind":"b"})"}, {R"({"kind":"c"})", R"({"x":1})"});
   EXPECT_NE(compile_error(R"({"oneOf":[{"type":"integer"},{"type":"number"}]})").find("oneOf"), std::string::npos);
+  // Overlapping branches that negate: each branch and not the others (exactly one must match).
+  expect_docs(R"({"oneOf":[{"required":["a"]},{"required":["b"]}]})", {R"({"a":1})", R"({"b":2})", R"({"a":1,"c":3})"},
+              {R"({"a":1,"b":2})", "{}", R"("x")", "1"});
+  expect_docs(R"({"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"}},"oneOf":[{"required":["a"]},{"required":["b"]}]})",
+              {R"({"a":1})", R"({"b":"x"})"}, {R"({"a":1,"b":"x"})", "{}", R"({"a":"x"})"});
+  expect_docs(R"({"oneOf":[{"type":"string"},{"not":{"type":"null"}}]})", {"1", "{}", "true"}, {R"("x")", "null"});
   expect_docs(R"({"allOf":[{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]},
                            {"properties":{"b":{"type":"string"}},"required":["b"]}]})",
               {R"({"a":1,"b":"x"})"}, {R"({"a":1})", R"({"b":"x"})"});
