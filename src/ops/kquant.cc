@@ -5,6 +5,7 @@
 #include "ops/kquant.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -30,8 +31,8 @@ void q4_1_block(const uint8_t* b, float* y) {
 }
 
 // Q5_0 / Q5_1: the fifth bit of element j is bit j of qh (j < 32). The levels are gathered first
-// (constant shifts per qh byte) and converted in a separate loop the compiler vectorises; the
-// float operations per element are the same.
+// (a bit mask per element) and converted in a separate loop the compiler vectorises; the float
+// operations per element are the same.
 template <bool kMin>
 void q5_block(const uint8_t* b, float* y) {
   const float d = f16_at(b), m = kMin ? f16_at(b + 2) : 0.0f;
@@ -42,11 +43,14 @@ void q5_block(const uint8_t* b, float* y) {
     q[j] = qs[j] & 15;
     q[j + 16] = qs[j] >> 4;
   }
-#pragma GCC unroll 4
-  for (int k = 0; k < 4; ++k) {
-#pragma GCC unroll 8
-    for (int t = 0; t < 8; ++t) q[8 * k + t] |= ((qh[k] >> t) & 1) << 4;
-  }
+  uint32_t h;
+  std::memcpy(&h, qh, sizeof h);
+  static constexpr auto kBit = [] {
+    std::array<uint32_t, 32> bits{};
+    for (int j = 0; j < 32; ++j) bits[j] = 1u << j;
+    return bits;
+  }();
+  for (int j = 0; j < 32; ++j) q[j] |= (h & kBit[j]) != 0 ? 16 : 0;  // (a mask per lane: vectorises)
   for (int j = 0; j < 32; ++j) {
     if constexpr (kMin) {
       y[j] = static_cast<float>(q[j]) * d + m;
