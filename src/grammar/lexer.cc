@@ -378,6 +378,7 @@ uint32_t LazyDfa::slice_chars(uint32_t state, uint32_t limit) {
   constexpr size_t kMaxWork = 1 << 16;
   std::unordered_set<uint32_t> seen{state};
   std::vector<uint32_t> level{state}, next;
+  std::vector<uint32_t> reached;   // every state first reached after one character or more
   std::unordered_set<uint64_t> inside;
   std::vector<std::pair<uint32_t, int>> stack;
   size_t work = 0;
@@ -386,6 +387,9 @@ uint32_t LazyDfa::slice_chars(uint32_t state, uint32_t limit) {
   for (; r < limit && !level.empty(); ++r) {
     next.clear();
     for (size_t i = 0; i < level.size() && !stop; ++i) {
+      // A state an earlier search closed survives every run: nothing to expand (the searches from
+      // the starts of successive property names share most of their states).
+      if (r > 0 && slice_chars_[level[i]] == INT32_MAX) continue;
       inside.clear();
       stack.assign(1, {level[i], 0});
       while (!stack.empty() && !stop) {
@@ -400,7 +404,10 @@ uint32_t LazyDfa::slice_chars(uint32_t state, uint32_t limit) {
             break;
           }
           if (u2 == 0) {
-            if (seen.insert(d2).second) next.push_back(d2);
+            if (seen.insert(d2).second) {
+              next.push_back(d2);
+              reached.push_back(d2);
+            }
           } else if (inside.insert(static_cast<uint64_t>(d2) << 3 | static_cast<uint64_t>(u2)).second) {
             stack.emplace_back(d2, u2);
           }
@@ -411,7 +418,10 @@ uint32_t LazyDfa::slice_chars(uint32_t state, uint32_t limit) {
     level.swap(next);
   }
   if (!stop && level.empty()) {
-    slice_chars_[state] = INT32_MAX;   // closed: no run of any length dies
+    // Closed: no run of any length dies, from this state or any state the search reached (the
+    // next queries inside, e.g. the rest of a property name, are then answered at once).
+    slice_chars_[state] = INT32_MAX;
+    for (uint32_t st : reached) slice_chars_[st] = INT32_MAX;
     return limit;
   }
   const bool exact = stop && work <= kMaxWork;   // stopped by a death

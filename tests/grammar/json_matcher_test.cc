@@ -114,20 +114,26 @@ TEST_F(JsonMatcher, InvalidDocumentsAreRefused) {
 
 // Inside a string with a maxLength the slice bitmaps cover the tokens of at most the characters
 // left and the trie walk skips their subtrees: the mask must still be exactly the tokens accept()
-// takes (every 3rd id checked, at each position of a string running up to its bound).
+// takes (every 3rd id checked, at each position of a document).
 TEST_F(JsonMatcher, BoundedStringMasksMatchAccept) {
   const TokenTable& table = **table_;
   // The last: every 1-character run survives but "xx" dies, so only tokens of 1 character come from
   // the bitmap and longer ones without "xx" must be found by the walk.
-  for (const char* schema : {R"({"type":"string","maxLength":12})", R"({"type":"string","minLength":2,"maxLength":40})",
-                             R"({"type":"string","pattern":"^([^x]|x[^x])*x?$"})"}) {
+  // Then object keys: listed names and the other keys (any string but those names) open at once,
+  // where the search's results for the states it reached are reused by the next masks.
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"type":"string","maxLength":12})", "\"abc d\xc3\xa9fgh ijk\""},
+      {R"({"type":"string","minLength":2,"maxLength":40})", "\"abc d\xc3\xa9fgh ijk\""},
+      {R"({"type":"string","pattern":"^([^x]|x[^x])*x?$"})", "\"abc d\xc3\xa9fgh ijk\""},
+      {R"({"properties":{"alpha":{},"alpine":{"maxLength":3},"beta":{}},"additionalProperties":{"type":"integer"}})",
+       R"({"alpine": "abc", "beta": 3, "alpx": 2, "alphabet": 4})"}};
+  for (const auto& [schema, text] : cases) {
     auto g = json_schema_grammar(nlohmann::ordered_json::parse(schema));
     ASSERT_TRUE(g.ok()) << g.error();
     auto compiled = compile(std::move(*g), *table_);
     ASSERT_TRUE(compiled.ok()) << compiled.error();
     Matcher m(*compiled, {tokenizer_->eos_id()});
     std::vector<uint32_t> mask(mask_words(table));
-    const std::string text = "\"abc d\xc3\xa9fgh ijk\"";
     size_t allowed = 0;
     for (int32_t next : tokenizer_->encode(text, false)) {
       m.fill_mask(mask);
