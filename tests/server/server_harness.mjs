@@ -1,5 +1,5 @@
 // Starts `gemma3 serve` on a synthetic tiny checkpoint (random weights, the real Gemma 3 tokenizer)
-// for the Responses and Messages suites, and stops it. Random weights write random text: the tests
+// for the Node server suites (structured, tools, Responses, Messages), and stops it. Random weights write random text: the tests
 // check shapes, round trips and equalities, never what the text says.
 import { spawn, spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
@@ -13,11 +13,13 @@ if (!BIN || !fs.existsSync(BIN)) {
   process.exit(1);
 }
 
-// Returns {base, model, stop()}; `extra` are more serve flags.
-export async function startServer(name, extra = []) {
+// Returns {base, model, log(), stop()}; `extra` are more serve flags; `seed` and `synthArgs` (e.g.
+// ['--tokenizer', 'functiongemma']) choose the synthetic checkpoint.
+export async function startServer(name, extra = [], { seed = 3, synthArgs = [] } = {}) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `gemma3-${name}-`));
   const ckpt = path.join(work, 'tiny');
-  const synth = spawnSync(BIN, ['synth', '--preset', 'tiny', '--seed', '3', '-o', ckpt], { encoding: 'utf8' });
+  const synth = spawnSync(BIN, ['synth', '--preset', 'tiny', '--seed', String(seed), '-o', ckpt, ...synthArgs],
+                          { encoding: 'utf8' });
   assert.equal(synth.status, 0, synth.stderr);
   const proc = spawn(BIN, ['serve', '-m', ckpt, '--port', '0', '-t', '1', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';

@@ -6,10 +6,8 @@
 // Run: GEMMA3_BIN=build/gemma3 node --test tests/server/structured.test.mjs   (CTest: server_structured)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+
+import { startServer } from './server_harness.mjs';
 
 let OpenAI, Ajv, addFormats;
 try {
@@ -21,48 +19,15 @@ try {
   process.exit(1);
 }
 
-const BIN = process.env.GEMMA3_BIN;
-if (!BIN || !fs.existsSync(BIN)) {
-  console.error(`set GEMMA3_BIN to the built gemma3 program (got '${BIN ?? ''}')`);
-  process.exit(1);
-}
-
-const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'gemma3-structured-'));
-const CKPT = path.join(WORK, 'tiny');
-let proc, base, client, log = '';
+let server, base, client;
 
 before(async () => {
-  const synth = spawnSync(BIN, ['synth', '--preset', 'tiny', '--seed', '3', '-o', CKPT], { encoding: 'utf8' });
-  assert.equal(synth.status, 0, synth.stderr);
-  proc = spawn(BIN, ['serve', '-m', CKPT, '--port', '0', '-t', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start:\n' + log)), 60000);
-    proc.stderr.on('data', (d) => {
-      log += d.toString();
-      const m = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${log}`)); });
-  });
-  base = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 60000; ;) {
-    const r = await fetch(`${base}/health`).catch(() => null);
-    if (r?.status === 200) break;
-    if (Date.now() > deadline) throw new Error('server never became ready:\n' + log);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  server = await startServer('structured');
+  base = server.base;
   client = new OpenAI({ apiKey: 'none', baseURL: `${base}/v1`, maxRetries: 0, timeout: 120000 });
 });
 
-after(async () => {
-  if (proc && proc.exitCode === null) {
-    const exited = new Promise((r) => proc.on('exit', r));
-    proc.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
-    if (proc.exitCode === null) proc.kill('SIGKILL');
-  }
-  fs.rmSync(WORK, { recursive: true, force: true });
-});
+after(async () => { await server?.stop(); });
 
 function validator(schema) {
   const ajv = new Ajv({ strict: false, allErrors: true });

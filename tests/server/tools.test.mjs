@@ -9,10 +9,8 @@
 // Run: GEMMA3_BIN=build/gemma3 node --test tests/server/tools.test.mjs   (CTest: server_tools)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+
+import { startServer } from './server_harness.mjs';
 
 let OpenAI, Ajv, addFormats;
 try {
@@ -24,53 +22,16 @@ try {
   process.exit(1);
 }
 
-const BIN = process.env.GEMMA3_BIN;
-if (!BIN || !fs.existsSync(BIN)) {
-  console.error(`set GEMMA3_BIN to the built gemma3 program (got '${BIN ?? ''}')`);
-  process.exit(1);
-}
-
-const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'gemma3-tools-'));
 const servers = [];
 
-async function startServer(name, synthArgs) {
-  const ckpt = path.join(WORK, name);
-  const synth = spawnSync(BIN, ['synth', '--preset', 'tiny', '--seed', '5', '-o', ckpt, ...synthArgs], { encoding: 'utf8' });
-  assert.equal(synth.status, 0, synth.stderr);
-  const proc = spawn(BIN, ['serve', '-m', ckpt, '--port', '0', '-t', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start:\n' + log)), 60000);
-    proc.stderr.on('data', (d) => {
-      log += d.toString();
-      const m = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${log}`)); });
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 60000; ;) {
-    const r = await fetch(`${base}/health`).catch(() => null);
-    if (r?.status === 200) break;
-    if (Date.now() > deadline) throw new Error('server never became ready:\n' + log);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const server = { proc, base, model: name, log: () => log,
-                   client: new OpenAI({ apiKey: 'none', baseURL: `${base}/v1`, maxRetries: 0, timeout: 120000 }) };
+async function startToolServer(name, synthArgs) {
+  const server = await startServer(name, [], { seed: 5, synthArgs });
+  server.client = new OpenAI({ apiKey: 'none', baseURL: `${server.base}/v1`, maxRetries: 0, timeout: 120000 });
   servers.push(server);
   return server;
 }
 
-after(async () => {
-  for (const s of servers) {
-    if (s.proc.exitCode !== null) continue;
-    const exited = new Promise((r) => s.proc.on('exit', r));
-    s.proc.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
-    if (s.proc.exitCode === null) s.proc.kill('SIGKILL');
-  }
-  fs.rmSync(WORK, { recursive: true, force: true });
-});
+after(async () => { for (const s of servers) await s.stop(); });
 
 const TOOLS = [
   { type: 'function', function: { name: 'get_weather', description: 'Weather for a city',
@@ -134,7 +95,7 @@ async function streamed(client, request) {
 for (const [name, synthArgs] of [['gemma3', []], ['functiongemma', ['--tokenizer', 'functiongemma']]]) {
   describe(`tool calling, ${name} checkpoint`, () => {
     let server;
-    before(async () => { server = await startServer(name, synthArgs); });
+    before(async () => { server = await startToolServer(name, synthArgs); });
 
     test('serve names the tool format it chose', () => {
       assert.match(server.log(), name === 'gemma3' ? /tool calls in the json format/ : /tool calls in the functiongemma format/);
