@@ -218,6 +218,13 @@ Result<uint32_t> SchemaLowering::lower(const OJson& schema, const std::string& p
     if (!rewritten) return std::move(rewritten).take_error();
     if (*rewritten) return lower(**rewritten, ptr, depth + 1);
   }
+  for (const char* key : {"dependencies", "dependentRequired", "dependentSchemas"}) {
+    if (schema.contains(key) && !refused_keyword_is_inert(key, schema[key], schema)) {
+      auto rewritten = rewrite_dependencies(schema, key, ptr);
+      if (!rewritten) return std::move(rewritten).take_error();
+      return lower(*rewritten, ptr, depth + 1);
+    }
+  }
   for (const auto& [key, value] : schema.items()) {
     if (refused_keywords().count(key) && !refused_keyword_is_inert(key, value, schema)) {
       return error(ptr, "keyword '" + key + "' is not supported");

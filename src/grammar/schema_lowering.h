@@ -79,6 +79,9 @@ class SchemaLowering {
   // A schema accepting exactly the values `s` rejects, within `context` (the types of the schema
   // holding the `not`); nullopt when that is not a form this front end has.
   Result<std::optional<OJson>> negate_schema(const OJson& s, const std::set<std::string>& context, const std::string& ptr, int depth);
+  // `key` (dependencies, dependentRequired or dependentSchemas) turned into allOf parts, one anyOf
+  // per entry (schema_not.cc).
+  Result<OJson> rewrite_dependencies(const OJson& schema, const std::string& key, const std::string& ptr);
   // oneOf branches made disjoint (each of `branches`, the oneOf's schemas already merged with the
   // holder's other keywords, and the negations of the other `originals`, as written), when every
   // original negates (schema_not.cc); nullopt otherwise. `schema` holds the oneOf (its types bound

@@ -13,6 +13,11 @@
 // and not Bj for every j != i), exact whenever every branch negates (the branch as written, without
 // S's other keywords); the rewritten branches are disjoint.
 //
+// dependencies / dependentRequired / dependentSchemas: {k: D} holds when k is absent or D holds
+// with k present, so each entry becomes the allOf part anyOf [{properties: {k: false}}, {required:
+// [k, ...D]}] (array form) or anyOf [{properties: {k: false}}, {required: [k], allOf: [D]}] (schema
+// form); the first branch also takes every non-object, as the keyword does.
+//
 // A keyword applies only to values of its type (required to objects), so its negation keeps the
 // other types: not {required: [k]} rejects every string. Every rule below follows that.
 #include <set>
@@ -146,6 +151,30 @@ Result<std::optional<std::vector<OJson>>> SchemaLowering::exclusive_branches(con
     out.push_back(OJson{{"allOf", std::move(parts)}});
   }
   return Out(std::move(out));
+}
+
+Result<OJson> SchemaLowering::rewrite_dependencies(const OJson& schema, const std::string& key, const std::string& ptr) {
+  const OJson& deps = schema[key];
+  if (!deps.is_object()) return error(ptr, "'" + key + "' must be an object");
+  OJson out = schema;
+  out.erase(key);
+  if (!out.contains("allOf")) out["allOf"] = OJson::array();
+  if (!out["allOf"].is_array()) return error(ptr, "'allOf' must be an array");
+  for (const auto& [name, dep] : deps.items()) {
+    OJson present = {{"required", OJson::array({name})}};
+    if (dep.is_array() && key != "dependentSchemas") {
+      for (const auto& other : dep) {
+        if (!other.is_string()) return error(ptr, "'" + key + "' lists must hold strings");
+        present["required"].push_back(other);
+      }
+    } else if ((dep.is_object() || dep.is_boolean()) && key != "dependentRequired") {
+      present["allOf"] = OJson::array({dep});
+    } else {
+      return error(ptr, "'" + key + "/" + name + "' must be " + (key == "dependentRequired" ? "an array of strings" : "a schema"));
+    }
+    out["allOf"].push_back(OJson{{"anyOf", OJson::array({OJson{{"properties", OJson{{name, false}}}}, present})}});
+  }
+  return out;
 }
 
 Result<std::optional<OJson>> SchemaLowering::rewrite_not(const OJson& schema, const std::string& ptr, int depth) {

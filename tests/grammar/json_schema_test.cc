@@ -213,7 +213,7 @@ TEST(JsonSchema, BooleanSchemasAndAnnotations) {
 }
 
 TEST(JsonSchema, RefusedKeywordsAreNamed) {
-  for (const char* kw : {"contains", "dependentRequired", "propertyNames", "unevaluatedProperties"}) {
+  for (const char* kw : {"contains", "propertyNames", "unevaluatedProperties"}) {
     const std::string schema = std::string(R"({")") + kw + R"(":{"type":"string"}})";
     EXPECT_NE(compile_error(schema).find(std::string("'") + kw + "'"), std::string::npos) << kw;
   }
@@ -253,6 +253,19 @@ TEST(JsonSchema, NotForms) {
   expect_docs(R"({"$defs":{"s":{"type":"string"}},"not":{"anyOf":[{"$ref":"#/$defs/s"},{"type":"null"}]}})", {"1", "[]"},
               {"\"a\"", "null"});
   expect_docs(R"({"not":{"allOf":[{"not":{"type":"string"}},{"not":{"type":"null"}}]}})", {"\"a\"", "null"}, {"1", "{}"});
+}
+
+TEST(JsonSchema, Dependencies) {
+  // Array form: a present needs b; every non-object passes.
+  expect_docs(R"({"dependencies":{"a":["b"]}})", {"{}", R"({"b":1})", R"({"a":1,"b":2})", R"("x")", "1"},
+              {R"({"a":1})", R"({"a":1,"c":2})"});
+  expect_docs(R"({"properties":{"a":{},"b":{},"c":{}},"additionalProperties":false,"dependentRequired":{"a":["b","c"],"c":["b"]}})",
+              {"{}", R"({"b":1})", R"({"a":1,"b":2,"c":3})", R"({"b":1,"c":2})"}, {R"({"a":1,"b":2})", R"({"c":1})", R"({"a":1})"});
+  // Schema form: a present needs the schema to hold too.
+  expect_docs(R"({"properties":{"a":{},"c":{}},"dependencies":{"a":{"required":["c"],"properties":{"c":{"type":"integer"}}}}})",
+              {"{}", R"({"a":1,"c":2})", R"({"c":"x"})", "[]"}, {R"({"a":1})", R"({"a":1,"c":"x"})"});
+  expect_docs(R"({"type":"object","dependentSchemas":{"a":false}})", {"{}", R"({"b":1})"}, {R"({"a":1})"});
+  EXPECT_NE(compile_error(R"({"dependentRequired":{"a":{"type":"string"}}})").find("dependentRequired"), std::string::npos);
 }
 
 TEST(JsonSchema, LimitsAreEnforced) {
