@@ -6,8 +6,10 @@
 // fixed tree of simd_avx512.h — whatever tile shape (R x rows × O weight rows) it lands in, and
 // whether w comes straight from the matrix or from a pre-widened panel. That holds because every
 // loader widens EXACTLY: bf16 and f16 widen exactly, and a Q8_0 / Q4_0 weight d·q is exact in f32
-// (d has an 11-bit significand, q at most 8 bits). Tiles only change which outputs are computed
-// side by side, never the arithmetic of one output.
+// (d has an 11-bit significand, q at most 8 bits); the legacy and K-quant loaders
+// (avx512_kquant_loaders.h) give each weight the value the scalar widening kquant_row_to_f32
+// gives it, so those types match the f32 kernel on widened rows. Tiles only change which outputs
+// are computed side by side, never the arithmetic of one output.
 //
 // Two paths:
 // - few x rows (decode, small batches): weights are widened in registers once per k-step and
@@ -22,6 +24,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ops/avx512_kquant_loaders.h"
 #include "ops/isa_kernels.h"
 #include "ops/prefetch.h"
 #include "ops/simd_avx512.h"
@@ -326,7 +329,23 @@ void matmul_block(const float* x, size_t n_rows, const WeightView& w, size_t o_b
       return matmul_typed<LoadQ8_0>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
     case DType::kQ4_0:
       return matmul_typed<LoadQ4_0>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
-    default:  // the other block types: matmul() widens them to f32 first
+    case DType::kQ4_1:
+      return matmul_typed<LoadQ4_1>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    case DType::kQ5_0:
+      return matmul_typed<LoadQ5_0>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    case DType::kQ5_1:
+      return matmul_typed<LoadQ5_1>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    case DType::kQ2_K:
+      return matmul_typed<LoadQ2_K>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    case DType::kQ3_K:
+      return matmul_typed<LoadQ3_K>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    case DType::kQ4_K:
+      return matmul_typed<LoadQ4_K>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    case DType::kQ5_K:
+      return matmul_typed<LoadQ5_K>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    case DType::kQ6_K:
+      return matmul_typed<LoadQ6_K>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    default:
       return scalar::matmul_block(x, n_rows, w, o_begin, o_end, y);
   }
 }

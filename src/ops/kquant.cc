@@ -75,28 +75,15 @@ void q2_k_block(const uint8_t* b, float* y) {
   }
 }
 
-// Q3_K's 16 6-bit scales, unpacked from 12 bytes: low nibbles from bytes 0..7 (scale j < 8: low
-// nibble of byte j; j ≥ 8: high nibble of byte j − 8), top two bits from bytes 8..11 (scale j:
-// bits 2·(j / 4) of byte 8 + j % 4).
-void q3_k_scales(const uint8_t* packed, int8_t* out) {
-  for (int j = 0; j < 16; ++j) {
-    const int low = j < 8 ? packed[j] & 15 : packed[j - 8] >> 4;
-    const int high = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
-    out[j] = static_cast<int8_t>((low | (high << 4)) - 32);
-  }
-}
-
 // Q3_K: element 128·h + 32·s + l has 2 low bits = crumb s of qs[32·h + l] and its high bit in bit
 // (4·h + s) of hmask[l]; value q − 4 when that bit is clear.
 void q3_k_block(const uint8_t* b, float* y) {
   const uint8_t* hmask = b;
   const uint8_t* qs = b + 32;
-  int8_t scales[16];
-  q3_k_scales(b + 96, scales);
   const float d = f16_at(b + 108);
   for (int e = 0; e < 256; ++e) {
     const int h = e / 128, s = (e % 128) / 32, l = e % 32;
-    const float dl = d * static_cast<float>(scales[e / 16]);
+    const float dl = d * static_cast<float>(kquant_scale_q3_k(static_cast<size_t>(e / 16), b + 96));
     const int q = ((qs[32 * h + l] >> (2 * s)) & 3) - ((hmask[l] >> (4 * h + s)) & 1 ? 0 : 4);
     y[e] = dl * static_cast<float>(q);
   }
@@ -188,16 +175,6 @@ const char* kquant_name(DType dtype) {
     case DType::kQ5_K: return "q5_k";
     case DType::kQ6_K: return "q6_k";
     default: return "?";
-  }
-}
-
-void kquant_scale_min_k4(size_t j, const uint8_t* q, uint8_t& scale, uint8_t& min) {
-  if (j < 4) {
-    scale = q[j] & 63;
-    min = q[j + 4] & 63;
-  } else {
-    scale = static_cast<uint8_t>((q[j + 4] & 15) | ((q[j - 4] >> 6) << 4));
-    min = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
   }
 }
 

@@ -28,8 +28,26 @@ const char* kquant_name(DType dtype);    // "q4_1", "q5_0", "q5_1", "q2_k", …,
 // out (n,) = the row at `row` (n / block_elems blocks) widened to f32.
 void kquant_row_to_f32(DType dtype, const uint8_t* row, size_t n, float* out);
 
-// The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K block's 12 scale bytes.
-void kquant_scale_min_k4(size_t j, const uint8_t* scales, uint8_t& scale, uint8_t& min);
+// The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K block's 12 scale bytes (inline:
+// the SIMD weight loaders unpack one per 32 weights).
+inline void kquant_scale_min_k4(size_t j, const uint8_t* q, uint8_t& scale, uint8_t& min) {
+  if (j < 4) {
+    scale = q[j] & 63;
+    min = q[j + 4] & 63;
+  } else {
+    scale = static_cast<uint8_t>((q[j + 4] & 15) | ((q[j - 4] >> 6) << 4));
+    min = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+// The signed 6-bit scale (−32 … 31) of sub-block j (0..15) of a Q3_K block's 12 scale bytes: low
+// nibble from byte j (j < 8) or the high nibble of byte j − 8, top two bits from byte 8 + j % 4
+// (bits 2·(j / 4)).
+inline int kquant_scale_q3_k(size_t j, const uint8_t* packed) {
+  const int low = j < 8 ? packed[j] & 15 : packed[j - 8] >> 4;
+  const int high = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
+  return (low | (high << 4)) - 32;
+}
 
 // GGML's reference quantizers (quantize_row_*_ref, what llama-quantize runs without an importance
 // matrix), byte for byte, for the types that have one here (kquant_can_quantize): Q4_1, Q5_0,

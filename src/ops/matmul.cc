@@ -42,9 +42,10 @@ constexpr size_t kMinMacsPerThread = size_t{1} << 16;
 // few enough that claiming them (one atomic each) stays negligible.
 constexpr size_t kChunksPerThread = 8;
 
-// The legacy and K-quant block types (ops/kquant.h) run the f32 kernels over rows widened exactly
-// into a scratch buffer, kFeatureAlign rows at a time: each output is what the same weights stored
-// as f32 give, whatever the chunking.
+// The legacy and K-quant block types (ops/kquant.h), on ISAs without loaders for them, run the f32
+// kernels over rows widened exactly into a scratch buffer, kFeatureAlign rows at a time: each
+// output is what the same weights stored as f32 give, whatever the chunking. The AVX-512 kernel
+// widens them in registers to the same values (avx512_kquant_loaders.h), so its outputs are the same.
 void widened_block(BlockFn fn, const float* x, size_t n_rows, const WeightView& w, size_t begin, size_t end,
                    float* y) {
   constexpr size_t kChunk = 16;
@@ -60,7 +61,7 @@ void widened_block(BlockFn fn, const float* x, size_t n_rows, const WeightView& 
   }
 }
 
-bool widened_type(DType dtype) { return kquant_block_bytes(dtype) != 0; }
+bool widened_type(Isa isa, DType dtype) { return isa != Isa::kAvx512 && kquant_block_bytes(dtype) != 0; }
 
 using Int8Fn = void (*)(const kernels::Int8Rows&, const WeightView&, size_t, size_t, float*);
 
@@ -86,7 +87,8 @@ MatmulPrecision matmul_precision() { return g_precision.load(std::memory_order_r
 
 void matmul_many(const float* x, size_t n_rows, std::span<const MatmulTarget> targets) {
   if (n_rows == 0 || targets.empty()) return;
-  const BlockFn fn = block_fn(active_isa());
+  const Isa isa = active_isa();
+  const BlockFn fn = block_fn(isa);
   const size_t k = targets[0].w.cols;
   // kBf16Activations: x rounded to bf16 once here. With AVX512_BF16 and bf16 weights the kernel
   // takes the rounded rows as they are; otherwise the rounded values go through the exact kernels,
@@ -110,7 +112,7 @@ void matmul_many(const float* x, size_t n_rows, std::span<const MatmulTarget> ta
   // whole number of blocks for them); the others keep f32 x and the exact kernels.
   thread_local kernels::Int8Buffer x_int8;
   kernels::Int8Rows xq;
-  const Int8Fn int8 = int8_fn(active_isa());
+  const Int8Fn int8 = int8_fn(isa);
   if (matmul_precision() == MatmulPrecision::kInt8Activations && k % kQuantBlock == 0 &&
       std::any_of(targets.begin(), targets.end(), [](const MatmulTarget& t) { return kernels::int8_supports(t.w.dtype); })) {
     xq = kernels::quantize_rows_int8(x, n_rows, k, x_int8);
@@ -122,7 +124,7 @@ void matmul_many(const float* x, size_t n_rows, std::span<const MatmulTarget> ta
       int8(xq, w, begin, end, y);
     } else if (bf16_dot) {
       kernels::avx512_bf16::matmul_block(xb, n_rows, w, begin, end, y);
-    } else if (widened_type(w.dtype)) {
+    } else if (widened_type(isa, w.dtype)) {
       widened_block(fn, x, n_rows, w, begin, end, y);
     } else {
       fn(x, n_rows, w, begin, end, y);
