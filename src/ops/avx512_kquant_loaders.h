@@ -22,6 +22,9 @@
 
 namespace gemma3::kernels::avx512 {
 
+// From this many x rows on, the kernel widens each weight panel once into f32 (avx512_matmul.cc).
+constexpr size_t kKquantPanelMinRows = 2;
+
 namespace kquant_load {
 
 GEMMA3_AVX512 inline float f16_at(const uint8_t* p) {
@@ -60,6 +63,7 @@ GEMMA3_AVX512 inline __m512 lookup32(__m128i bytes, __mmask16 fifth, __m512 t_lo
 template <class L>
 struct ByHalves {
   static constexpr bool kWholeBlocks = true;
+  static constexpr size_t kPanelMinRows = kKquantPanelMinRows;
   GEMMA3_AVX512 static void block(const uint8_t* row, size_t k, __m512& lo, __m512& hi) {
     lo = L::full(row, k);
     hi = L::full(row, k + 16);
@@ -70,6 +74,7 @@ struct ByHalves {
 // Q4_1 (20 bytes / 32): x = q·d + m.
 struct LoadQ4_1 {
   static constexpr bool kWholeBlocks = true;
+  static constexpr size_t kPanelMinRows = kKquantPanelMinRows;
   GEMMA3_AVX512 static __m512 table(const uint8_t* b) {
     using namespace kquant_load;
     return _mm512_add_ps(_mm512_mul_ps(levels_lo(), _mm512_set1_ps(f16_at(b))), _mm512_set1_ps(f16_at(b + 2)));
@@ -95,6 +100,7 @@ struct LoadQ4_1 {
 template <bool kMin>
 struct LoadQ5 {
   static constexpr bool kWholeBlocks = true;
+  static constexpr size_t kPanelMinRows = kKquantPanelMinRows;
   static constexpr size_t kBytes = kMin ? 24 : 22;
   static constexpr size_t kQh = kMin ? 4 : 2;
   GEMMA3_AVX512 static void tables(const uint8_t* b, __m512& t_lo, __m512& t_hi) {
@@ -143,6 +149,7 @@ using LoadQ5_1 = LoadQ5<true>;
 template <bool kFifthBit>
 struct LoadQ45_K {
   static constexpr bool kWholeBlocks = true;
+  static constexpr size_t kPanelMinRows = kKquantPanelMinRows;
   static constexpr size_t kBytes = kFifthBit ? 176 : 144;
   static constexpr size_t kQs = kFifthBit ? 48 : 16;
   // Block start, sub-block index and (with `pos`) the weight's offset in the sub-block.

@@ -198,6 +198,16 @@ constexpr size_t kColTile = 4;  // weight rows per microkernel (8 when n_rows ==
 template <class W>
 constexpr bool kUsesPanels = requires { W::kWholeBlocks; };
 constexpr size_t kPanelMinRows = 128;
+// The legacy and K-quant loaders (avx512_kquant_loaders.h) cost more per weight (scale unpacking,
+// tables): widened once per panel they win from 2 x rows on. W::kPanelMinRows says so.
+template <class W>
+constexpr size_t panel_min_rows() {
+  if constexpr (requires { W::kPanelMinRows; }) {
+    return W::kPanelMinRows;
+  } else {
+    return kPanelMinRows;
+  }
+}
 // x rows per cache block: keep the block (rows × k floats) within half of a 1 MB L2, so each
 // 4-row weight panel (kept in L1) meets x rows already close. Measured on Zen 5 at n_rows = 512:
 // 96 KB -> 124-139 GFLOP/s per core, 512 KB -> 149-183, unblocked -> 109-136.
@@ -271,11 +281,16 @@ GEMMA3_AVX512 void matmul_with_panels(const float* x, size_t n_rows, const uint8
         const uint8_t* next_src = w + (next_o + i) * row_bytes;
         float* dst = panel.data() + i * k_len;
         size_t k = 0;
-        for (; k + 16 <= k_len; k += 16) {
-          if (i < next_rows && (k / 16) % steps_per_line == 0)
-            prefetch_l2(next_src + k * row_bytes / k_len);
-          _mm512_storeu_ps(dst + k, W::full(src, k));
+        for (; k + 32 <= k_len; k += 32) {  // whole blocks: their scales read once per 32 weights
+          for (size_t kk = k; kk < k + 32; kk += 16) {
+            if (i < next_rows && (kk / 16) % steps_per_line == 0) prefetch_l2(next_src + kk * row_bytes / k_len);
+          }
+          __m512 lo, hi;
+          W::block(src, k, lo, hi);
+          _mm512_storeu_ps(dst + k, lo);
+          _mm512_storeu_ps(dst + k + 16, hi);
         }
+        for (; k + 16 <= k_len; k += 16) _mm512_storeu_ps(dst + k, W::full(src, k));
         if (k < k_len) _mm512_mask_storeu_ps(dst + k, tail_mask(k_len - k), W::tail(src, k, tail_mask(k_len - k)));
       }
       rows_times_panel<LoadF32>(x, r0, r1, reinterpret_cast<const uint8_t*>(panel.data()), k_len * sizeof(float), no,
@@ -297,7 +312,7 @@ GEMMA3_AVX512 void matmul_typed(const float* x, size_t n_rows, const uint8_t* w,
     }
     return;
   }
-  if (!kUsesPanels<W> || n_rows < kPanelMinRows) {
+  if (!kUsesPanels<W> || n_rows < panel_min_rows<W>()) {
     for (size_t o = o_begin; o < o_end; o += kColTile) {
       const size_t no = std::min(kColTile, o_end - o);
       rows_times_panel<W>(x, 0, n_rows, w + o * row_bytes, row_bytes, no, k_len, y + o, ldy);
