@@ -29,6 +29,11 @@ double Scheduler::prefill_key(const Sequence* seq) const {
 }
 
 bool Scheduler::prefill_before(const Sequence* a, const Sequence* b) const {
+  // A preempted sequence has already streamed to its client: it resumes before any newcomer, in
+  // arrival order, or it could wait behind every shorter prompt while its stream stalls.
+  const bool pa = a->n_preemptions > 0, pb = b->n_preemptions > 0;
+  if (pa != pb) return pa;
+  if (pa) return a->arrival < b->arrival;
   const double ka = prefill_key(a), kb = prefill_key(b);
   return ka != kb ? ka < kb : a->arrival < b->arrival;
 }

@@ -12,7 +12,8 @@
 //    their first token without waiting behind long ones. Aging keeps that from starving anyone:
 //    every step a sequence has waited since it was queued lowers its key by prefill_aging x the
 //    step budget, so a long prompt overtakes fresh short ones after ~its length / (aging x budget)
-//    steps. Ties go to the older sequence.
+//    steps. Ties go to the older sequence. Preempted sequences (their clients already have
+//    tokens) come before all others, oldest first.
 //  - Then, if nothing was preempted, waiting sequences are admitted in that order (one that does
 //    not fit blocks those behind it, so the one at the front is never overtaken) while there is
 //    budget, a free running slot, and room in the full pool for the whole remaining prompt.

@@ -262,6 +262,18 @@ TEST(Scheduler, BurstServesShortestPromptsFirst) {
   expect_all_match_reference(d);
 }
 
+// A preempted sequence (its client already has tokens) resumes before shorter newcomers.
+TEST(Scheduler, PreemptedSequencesResumeFirst) {
+  Driver d(geometry(4, 400, 400, 8), {.max_batch_tokens = 16, .max_running = 16, .prefill_aging = 0});
+  std::mt19937 rng(12);
+  Sequence* resumed = d.add(random_tokens(&rng, 60), 3);
+  resumed->n_preemptions = 1;  // as if sent back to waiting after streaming
+  for (int i = 0; i < 4; ++i) d.add(random_tokens(&rng, 5), 3);
+  const auto first = first_token_steps(&d);
+  for (int i = 1; i <= 4; ++i) EXPECT_LT(first.at(0), first.at(i)) << i;
+  expect_all_match_reference(d);
+}
+
 // A long prompt under a steady stream of short ones: with aging it still finishes its prefill in a
 // bounded number of steps; without aging (pure shortest-first) it would wait for the stream to end.
 TEST(Scheduler, AgingBoundsTheWaitOfALongPrompt) {
