@@ -4,6 +4,7 @@
 // 16 ymm registers allow a 4 × 3 tile (12 accumulators + 3 weights + 1 x).
 #include <algorithm>
 
+#include "ops/avx2_kquant_loaders.h"
 #include "ops/isa_kernels.h"
 #include "ops/prefetch.h"
 #include "ops/simd_avx2.h"
@@ -215,7 +216,16 @@ void matmul_block(const float* x, size_t n_rows, const WeightView& w, size_t o_b
       return matmul_typed<LoadQ8_0>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
     case DType::kQ4_0:
       return matmul_typed<LoadQ4_0>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
-    default:  // the other block types: matmul() widens them to f32 first
+    // Some legacy and K-quant types: matmul() calls this for their decode only (avx2_kquant_loaders.h).
+    case DType::kQ4_1:
+      return matmul_typed<LoadQ4_1>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    case DType::kQ5_0:
+      return matmul_typed<LoadQ5_0>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    case DType::kQ5_1:
+      return matmul_typed<LoadQ5_1>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    case DType::kQ6_K:
+      return matmul_typed<LoadQ6_K>(x, n_rows, data, rb, w.cols, w.rows, o_begin, o_end, y);
+    default:
       return scalar::matmul_block(x, n_rows, w, o_begin, o_end, y);
   }
 }
