@@ -1,10 +1,10 @@
 // AVX2 weight loaders for the legacy and K-quant GGML blocks (layouts: ops/kquant.h), for the
 // register-tiled kernel of avx2_matmul.cc (included only there), which uses them for decode
-// (n_rows = 1): with no widened-panel path there, batches keep matmul.cc's widened_block. Only the
-// types where that beat the widening in matmul_bench (decode, one thread: q5_0 o_proj 182-203 ->
-// 129-142 µs, q6_k 249-259 -> 130-137 µs); Q4_K / Q5_K loaders unpacking their scales per 8
-// weights were slower than the widening (q4_k 147-150 -> 186-213 µs) and are not here, nor
-// Q2_K / Q3_K.
+// (n_rows = 1): with no widened-panel path there, batches keep matmul.cc's widened_block. Q2_K /
+// Q3_K have none (not measured). matmul_bench, avx2 decode, one thread, widening -> loaders:
+// q5_0 o_proj 186-207 -> 134-142 µs, q6_k 243-303 -> 130-137 µs, q4_k 146 -> 90 µs, q5_k 208 -> 112
+// µs (Q4_K / Q5_K only once they widen whole sub-blocks: unpacking the scales per 8 weights made
+// them slower than the widening, 146 -> ~200 µs).
 //
 // Contract (as avx512_kquant_loaders.h): full(row, k) returns the 8 weights row[k .. k+8) (k a
 // multiple of 8), each the f32 value kquant_row_to_f32 gives it, bit for bit: the integer level
@@ -92,6 +92,49 @@ struct LoadQ5 {
 };
 using LoadQ5_0 = LoadQ5<false>;
 using LoadQ5_1 = LoadQ5<true>;
+
+// Q4_K (144 bytes / 256) and Q5_K (176): sub-block j (32 weights) is x = (d·sc)·q − dmin·m, q the
+// low (j even) or high (j odd) nibbles of qs[32·(j/2) ..], plus 16 for bit j of qh[l] in Q5_K.
+// Unpacking the scales costs more than the rest, so decode widens a whole sub-block at once
+// (block(); kWholeBlocks: see the tile in avx2_matmul.cc).
+template <bool kFifthBit>
+struct LoadQ45_K {
+  static constexpr bool kBlockQuantized = true;  // prefetch policy: ops/prefetch.h
+  static constexpr bool kWholeBlocks = true;
+  static constexpr size_t kBytes = kFifthBit ? 176 : 144;
+  // Weights l .. l+8 of sub-block j, given its (d·sc) and dmin·m.
+  GEMMA3_AVX2 static __m256 eight(const uint8_t* b, size_t j, size_t l, __m256 d1, __m256 m1) {
+    using namespace kquant_load;
+    __m256i q = bits(bytes8(b + (kFifthBit ? 48 : 16) + 32 * (j / 2) + l), j % 2 != 0 ? 4 : 0, 15);
+    if constexpr (kFifthBit) q = _mm256_or_si256(q, _mm256_slli_epi32(bits(bytes8(b + 16 + l), j, 1), 4));
+    return _mm256_sub_ps(_mm256_mul_ps(d1, to_f32(q)), m1);
+  }
+  GEMMA3_AVX2 static void scales(const uint8_t* b, size_t j, __m256& d1, __m256& m1) {
+    uint8_t sc, m;
+    kquant_scale_min_k4(j, b + 4, sc, m);
+    d1 = _mm256_set1_ps(kquant_load::f16_at(b) * static_cast<float>(sc));
+    m1 = _mm256_set1_ps(kquant_load::f16_at(b + 2) * static_cast<float>(m));
+  }
+  // The 32 weights of the sub-block at k (k a multiple of 32), 8 per register.
+  GEMMA3_AVX2 static void block(const uint8_t* row, size_t k, __m256* out) {
+    const uint8_t* b = row + k / kSuperBlock * kBytes;
+    const size_t j = k % kSuperBlock / 32;
+    __m256 d1, m1;
+    scales(b, j, d1, m1);
+#pragma GCC unroll 4
+    for (size_t i = 0; i < 4; ++i) out[i] = eight(b, j, 8 * i, d1, m1);
+  }
+  GEMMA3_AVX2 static __m256 full(const uint8_t* row, size_t k) {
+    const uint8_t* b = row + k / kSuperBlock * kBytes;
+    const size_t j = k % kSuperBlock / 32;
+    __m256 d1, m1;
+    scales(b, j, d1, m1);
+    return eight(b, j, k % 32, d1, m1);
+  }
+  GEMMA3_AVX2 static __m256 tail(const uint8_t*, size_t, size_t) { return _mm256_setzero_ps(); }
+};
+using LoadQ4_K = LoadQ45_K<false>;
+using LoadQ5_K = LoadQ45_K<true>;
 
 // Q6_K (210 bytes): element 128·h + 32·s + l, x = (d·sc)·(q − 32), q's low 4 bits from
 // ql[64·h + 32·(s % 2) + l] (high nibble for s ≥ 2), high 2 bits crumb s of qh[32·h + l];

@@ -45,9 +45,9 @@ constexpr size_t kChunksPerThread = 8;
 // The legacy and K-quant block types (ops/kquant.h), on ISAs without loaders for them, run the f32
 // kernels over rows widened exactly into a scratch buffer, kFeatureAlign rows at a time: each
 // output is what the same weights stored as f32 give, whatever the chunking. The AVX-512 kernel
-// (always) and the AVX2 one (decode of Q4_1 / Q5_0 / Q5_1 / Q6_K: it has no widened panels for
-// batches, and its Q4_K / Q5_K loaders lost to the widening) widen them in registers to the same
-// values (avx512_kquant_loaders.h, avx2_kquant_loaders.h), so their outputs are the same.
+// (always) and the AVX2 one (decode of all but Q2_K / Q3_K: it has no widened panels for batches)
+// widen them in registers to the same values (avx512_kquant_loaders.h, avx2_kquant_loaders.h), so
+// their outputs are the same.
 void widened_block(BlockFn fn, const float* x, size_t n_rows, const WeightView& w, size_t begin, size_t end,
                    float* y) {
   constexpr size_t kChunk = 16;
@@ -65,7 +65,7 @@ void widened_block(BlockFn fn, const float* x, size_t n_rows, const WeightView& 
 
 bool widened_type(Isa isa, DType dtype, size_t n_rows) {
   if (kquant_block_bytes(dtype) == 0 || isa == Isa::kAvx512) return false;
-  const bool avx2_decodes = dtype == DType::kQ4_1 || dtype == DType::kQ5_0 || dtype == DType::kQ5_1 || dtype == DType::kQ6_K;
+  const bool avx2_decodes = dtype != DType::kQ2_K && dtype != DType::kQ3_K;
   return !(isa == Isa::kAvx2 && n_rows == 1 && avx2_decodes);
 }
 
