@@ -13,10 +13,11 @@
 // Run: GEMMA3_BIN=build/gemma3 node --test tests/web/chat_page.test.mjs   (CTest: web_chat_page)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
+import { startServer } from '../server/server_harness.mjs';
 
 let chromium;
 try {
@@ -27,11 +28,6 @@ try {
   process.exit(1);
 }
 
-const BIN = process.env.GEMMA3_BIN;
-if (!BIN || !fs.existsSync(BIN)) {
-  console.error(`set GEMMA3_BIN to the built gemma3 program (got '${BIN ?? ''}')`);
-  process.exit(1);
-}
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 if (!fs.existsSync(CHROMIUM)) {
   console.error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (tools/install_deps.sh does)`);
@@ -43,34 +39,11 @@ fs.mkdirSync(ARTIFACTS, { recursive: true });
 const API_KEY = 'web-e2e-key';
 const MODEL = 'tiny-web';
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'gemma3-web-'));
-const CKPT = path.join(WORK, 'tiny');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let server, context, page;
 const pageErrors = [];
 const consoleErrors = [];
-
-async function startServer() {
-  const proc = spawn(BIN, ['serve', '-m', CKPT, '--port', '0', '-t', '1', '--api-key', API_KEY,
-                           '--model-name', MODEL], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start listening:\n' + log)), 30000);
-    proc.stderr.on('data', (d) => {
-      log += d.toString();
-      const m = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${log}`)); });
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 60000; ;) {
-    if ((await fetch(`${base}/health`)).status === 200) break;
-    if (Date.now() > deadline) throw new Error('server never became ready:\n' + log);
-    await sleep(20);
-  }
-  return { proc, base, log: () => log };
-}
 
 async function metric(name) {
   const text = await (await fetch(`${server.base}/metrics`)).text();
@@ -79,9 +52,7 @@ async function metric(name) {
 }
 
 before(async () => {
-  const synth = spawnSync(BIN, ['synth', '--preset', 'tiny', '--seed', '1', '-o', CKPT], { encoding: 'utf8' });
-  assert.equal(synth.status, 0, `gemma3 synth failed: ${synth.stderr}`);
-  server = await startServer();
+  server = await startServer('web', ['--api-key', API_KEY, '--model-name', MODEL], { seed: 1 });
   // A persistent context is how Playwright takes a fresh --user-data-dir (it may not be in args).
   context = await chromium.launchPersistentContext(path.join(WORK, 'profile'), {
     executablePath: CHROMIUM,
@@ -98,12 +69,7 @@ before(async () => {
 
 after(async () => {
   await context?.close();
-  if (server && server.proc.exitCode === null) {
-    const exited = new Promise((resolve) => server.proc.on('exit', resolve));
-    server.proc.kill('SIGTERM');
-    await Promise.race([exited, sleep(10000)]);
-    if (server.proc.exitCode === null) server.proc.kill('SIGKILL');
-  }
+  await server?.stop();
   fs.rmSync(WORK, { recursive: true, force: true });
 });
 
