@@ -11,6 +11,7 @@
 
 #include "grammar/front_ends.h"
 #include "grammar/matcher.h"
+#include "gemma3_vocab_fixture.h"
 #include "grammar/token_table.h"
 #include "json_test_grammar.h"
 #include "reference_recognizer.h"
@@ -19,19 +20,7 @@
 namespace gemma3::grammar {
 namespace {
 
-class JsonMatcher : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto loaded = Tokenizer::load(GEMMA3_TOKENIZER_DIR);
-    ASSERT_TRUE(loaded.ok()) << loaded.error();
-    tokenizer_ = std::move(loaded).value().release();
-    table_ = new std::shared_ptr<const TokenTable>(build_token_table(*tokenizer_));
-  }
-  static const Tokenizer* tokenizer_;
-  static std::shared_ptr<const TokenTable>* table_;
-};
-const Tokenizer* JsonMatcher::tokenizer_ = nullptr;
-std::shared_ptr<const TokenTable>* JsonMatcher::table_ = nullptr;
+class JsonMatcher : public test::Gemma3Vocab {};
 
 bool bit(const std::vector<uint32_t>& mask, int32_t id) { return (mask[static_cast<size_t>(id) / 32] >> (id % 32)) & 1u; }
 

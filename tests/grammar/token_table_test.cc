@@ -2,25 +2,14 @@
 // tokens kept out of the tries, and the tries holding every other token exactly once, in preorder.
 #include <gtest/gtest.h>
 
+#include "gemma3_vocab_fixture.h"
 #include "grammar/token_table.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gemma3::grammar {
 namespace {
 
-class TokenTableTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto loaded = Tokenizer::load(GEMMA3_TOKENIZER_DIR);
-    ASSERT_TRUE(loaded.ok()) << loaded.error();
-    tokenizer_ = std::move(loaded).value().release();
-    table_ = new std::shared_ptr<const TokenTable>(build_token_table(*tokenizer_));
-  }
-  static const Tokenizer* tokenizer_;
-  static std::shared_ptr<const TokenTable>* table_;
-};
-const Tokenizer* TokenTableTest::tokenizer_ = nullptr;
-std::shared_ptr<const TokenTable>* TokenTableTest::table_ = nullptr;
+class TokenTableTest : public test::Gemma3Vocab {};
 
 TEST_F(TokenTableTest, BytesOfTokens) {
   const TokenTable& t = **table_;
