@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace gemma3 {
 
@@ -53,6 +54,12 @@ uint16_t f32_to_bf16(float value);
 // overflows to inf and keeps NaN a NaN.
 float f16_to_f32(uint16_t bits);
 uint16_t f32_to_f16(float value);
+// The little-endian f16 stored at p (e.g. a block's scale), widened.
+inline float f16_at(const void* p) {
+  uint16_t h;
+  std::memcpy(&h, p, sizeof h);
+  return f16_to_f32(h);
+}
 
 // A weight matrix as stored in the checkpoint: row-major (rows, cols), rows = output features.
 // Non-owning: `data` points into the memory map (or a test buffer) and must outlive the view.

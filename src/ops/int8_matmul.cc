@@ -48,12 +48,6 @@ bool int8_has_subscales(DType dtype) { return dtype == DType::kQ6_K; }
 
 namespace {
 
-float f16_at(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, sizeof h);
-  return f16_to_f32(h);
-}
-
 // Legacy 32-element blocks: 16 bytes of nibbles at qs (element i < 16 low, i + 16 high), the fifth
 // bit of element i in bit i of the u32 at qh when there is one.
 void legacy_levels(const uint8_t* qs, const uint8_t* qh, uint8_t u[32]) {

@@ -15,12 +15,6 @@ namespace gemma3 {
 
 namespace {
 
-float f16_at(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, sizeof h);
-  return f16_to_f32(h);
-}
-
 void q4_1_block(const uint8_t* b, float* y) {
   const float d = f16_at(b), m = f16_at(b + 2);
   const uint8_t* qs = b + 4;

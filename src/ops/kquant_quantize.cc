@@ -45,12 +45,6 @@ inline void put_f16(uint8_t* p, float v) {
   std::memcpy(p, &h, sizeof h);
 }
 
-inline float get_f16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, sizeof h);
-  return f16_to_f32(h);
-}
-
 constexpr float kGroupMaxEps = 1e-15f;  // a group whose largest |x| is below this is all zeros
 
 // ---------------------------------------------------------------- legacy 32-element blocks
@@ -232,7 +226,7 @@ void quantize_q6_k_block(const float* x, uint8_t* out) {
   put_f16(out + 208, 1.0f / iscale);
   auto* sc = reinterpret_cast<int8_t*>(out + 192);
   for (int g = 0; g < 16; ++g) sc[g] = static_cast<int8_t>(std::min(127, round_nearest(iscale * scales[g])));
-  const float d_all = get_f16(out + 208);
+  const float d_all = f16_at(out + 208);
   for (int g = 0; g < 16; ++g) {
     const float d = d_all * static_cast<float>(sc[g]);
     if (d == 0.0f) continue;  // keeps the search's levels, as GGML does
@@ -285,7 +279,7 @@ void quantize_q3_k_block(const float* x, uint8_t* out) {
     }
     put_f16(out + 108, 1.0f / iscale);
   }
-  const float d_all = get_f16(out + 108);
+  const float d_all = f16_at(out + 108);
   for (int g = 0; g < 16; ++g) {
     const int low = g < 8 ? packed[g] & 15 : packed[g - 8] >> 4;
     const int sc = (low | (((packed[8 + g % 4] >> (2 * (g / 4))) & 3) << 4)) - 32;
@@ -414,7 +408,7 @@ void quantize_q45_k_block(const float* x, uint8_t* out) {
   }
   put_f16(out, max_scale / 63.0f);
   put_f16(out + 2, max_min / 63.0f);
-  const float d_all = get_f16(out), dmin_all = get_f16(out + 2);
+  const float d_all = f16_at(out), dmin_all = f16_at(out + 2);
   for (int g = 0; g < 8; ++g) {
     uint8_t sc, m;
     kquant_scale_min_k4(static_cast<size_t>(g), packed, sc, m);
