@@ -32,6 +32,8 @@ bool schema_values_equal(const OJson& a, const OJson& b);
 
 // JSON Schema keywords that only annotate (never change validity).
 bool is_annotation_keyword(const std::string& key);
+// The type names a "type" value lists (a string or an array of strings; others ignored).
+std::set<std::string> type_names(const OJson& t);
 // Whether `schema` (an object) has any keyword besides annotations and those in `except`.
 bool has_validation_keywords(const OJson& schema, std::initializer_list<const char*> except = {});
 

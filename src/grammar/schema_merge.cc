@@ -21,17 +21,6 @@ OJson both(const OJson& a, const OJson& b) {
   return OJson{{"allOf", OJson::array({a, b})}};
 }
 
-std::set<std::string> type_names(const OJson& t) {
-  std::set<std::string> out;
-  if (t.is_string()) out.insert(t.get<std::string>());
-  if (t.is_array()) {
-    for (const auto& x : t) {
-      if (x.is_string()) out.insert(x.get<std::string>());
-    }
-  }
-  return out;
-}
-
 // Type intersection, where integer is inside number.
 OJson intersect_types(const OJson& a, const OJson& b) {
   const std::set<std::string> x = type_names(a), y = type_names(b);
@@ -253,6 +242,17 @@ Status SchemaLowering::check_disjoint(const std::vector<OJson>& branches, const 
     }
   }
   return ok_status();
+}
+
+std::set<std::string> type_names(const OJson& t) {
+  std::set<std::string> out;
+  if (t.is_string()) out.insert(t.get<std::string>());
+  if (t.is_array()) {
+    for (const auto& x : t) {
+      if (x.is_string()) out.insert(x.get<std::string>());
+    }
+  }
+  return out;
 }
 
 }  // namespace gemma3::grammar

@@ -29,21 +29,10 @@ namespace {
 
 constexpr const char* kAllTypes[] = {"null", "boolean", "object", "array", "string", "number", "integer"};
 
-std::set<std::string> type_set(const OJson& t) {
-  std::set<std::string> out;
-  if (t.is_string()) out.insert(t.get<std::string>());
-  if (t.is_array()) {
-    for (const auto& x : t) {
-      if (x.is_string()) out.insert(x.get<std::string>());
-    }
-  }
-  return out;
-}
-
 // The types of the schema holding `not` (all when it has no "type"), with nullable folded in.
 std::set<std::string> context_types(const OJson& schema) {
   if (!schema.contains("type")) return {std::begin(kAllTypes), std::end(kAllTypes)};
-  std::set<std::string> t = type_set(schema["type"]);
+  std::set<std::string> t = type_names(schema["type"]);
   if (schema.value("nullable", false) == true) t.insert("null");
   if (t.count("number")) t.insert("integer");
   return t;
@@ -86,7 +75,7 @@ Result<std::optional<OJson>> SchemaLowering::negate_schema(const OJson& in, cons
   if (key == "not") return std::optional<OJson>(v);
   if (key == "type") {
     if (!v.is_string() && !v.is_array()) return error(ptr, "'type' must be a string or an array of strings");
-    return other_types(type_set(v), context);
+    return other_types(type_names(v), context);
   }
   if (key == "enum" || key == "const") {
     const OJson values = key == "const" ? OJson::array({v}) : v;
@@ -184,7 +173,7 @@ Result<std::optional<OJson>> SchemaLowering::rewrite_not(const OJson& schema, co
   out.erase("not");
   // nullable adds null to "type" only at the end; fold it in so the negation can remove null.
   if (out.contains("type") && out.value("nullable", false) == true) {
-    std::set<std::string> t = type_set(out["type"]);
+    std::set<std::string> t = type_names(out["type"]);
     t.insert("null");
     out["type"] = OJson(std::vector<std::string>(t.begin(), t.end()));
     out.erase("nullable");
