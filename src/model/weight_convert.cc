@@ -33,7 +33,7 @@ class Converter {
     const WeightView src = *w;
     // Source pages are released as each run of rows is done, so the peak holds little more than
     // the new encoding (converting the 335 MB bf16 embedding at once would peak at both).
-    const bool release = from_file_map(src.data);
+    const bool release = in_file_map(model_, src.data);
     const size_t src_row_bytes = dtype_row_bytes(src.dtype, src.cols);
     const auto* src_bytes = static_cast<const uint8_t*>(src.data);
     constexpr size_t kRowsPerRun = 256;
@@ -52,22 +52,21 @@ class Converter {
     return ok_status();
   }
 
-  // Whether `p` points into the checkpoint's file map (not into an earlier conversion's buffer).
-  bool from_file_map(const void* p) const {
-    if (!model_.store && !model_.gguf) return false;
-    const auto* b = static_cast<const uint8_t*>(p);
-    for (const auto& owned : model_.owned_weights) {
-      if (b >= owned.data() && b < owned.data() + owned.size()) return false;
-    }
-    return true;
-  }
-
  private:
   Model& model_;
   DType dtype_;
 };
 
 }  // namespace
+
+bool in_file_map(const Model& model, const void* p) {
+  if (!model.store && !model.gguf) return false;
+  const auto* b = static_cast<const uint8_t*>(p);
+  for (const auto& owned : model.owned_weights) {
+    if (b >= owned.data() && b < owned.data() + owned.size()) return false;
+  }
+  return true;
+}
 
 Status convert_weights(Model& model, DType dtype) {
   Converter c(model, dtype);

@@ -21,4 +21,8 @@ Result<DType> parse_weight_dtype(const std::string& name);
 // Multi-threaded over rows; deterministic.
 Status convert_weights(Model& model, DType dtype);
 
+// Whether `p` points into the checkpoint's file map (whose pages can be released and read again),
+// not into a buffer the model owns (a matrix re-encoded at load, a prepacked copy).
+bool in_file_map(const Model& model, const void* p);
+
 }  // namespace gemma3

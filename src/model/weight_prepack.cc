@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "model/weight_convert.h"
 #include "ops/int8_prepack.h"
 #include "util/mapped_file.h"
 
@@ -11,14 +12,6 @@ namespace {
 
 constexpr size_t kPanelAlign = 64;  // the panels are read with aligned 512-bit loads
 
-bool owned_by_model(const Model& model, const void* p) {
-  const auto* b = static_cast<const uint8_t*>(p);
-  for (const auto& owned : model.owned_weights) {
-    if (b >= owned.data() && b < owned.data() + owned.size()) return true;
-  }
-  return false;
-}
-
 size_t prepack(Model& model, WeightView* w) {
   const size_t bytes = int8_prepacked_bytes(*w);
   if (bytes == 0 || w->int8_packed != nullptr) return 0;
@@ -27,7 +20,7 @@ size_t prepack(Model& model, WeightView* w) {
   void* out = reinterpret_cast<void*>((addr + kPanelAlign - 1) / kPanelAlign * kPanelAlign);
   // Weights re-encoded at load (--dtype) are the only copy of the embedding rows: kept. File pages
   // can always be read again, so they are released as each run of rows is packed.
-  const bool release = (model.store || model.gguf) && !owned_by_model(model, w->data);
+  const bool release = in_file_map(model, w->data);
   const size_t row_bytes = dtype_row_bytes(w->dtype, w->cols);
   const auto* src = static_cast<const uint8_t*>(w->data);
   int8_prepack(*w, out, [&](size_t begin, size_t end) {
