@@ -11,6 +11,7 @@
 #include "model/model_config.h"
 #include "model/safetensors.h"
 #include "ops/dtype.h"
+#include "util/weight_buffer.h"
 
 namespace gemma3 {
 
@@ -45,8 +46,9 @@ struct Model {
   std::unique_ptr<TensorStore> store;  // safetensors checkpoints
   std::unique_ptr<GgufFile> gguf;      // GGUF files (model/gguf_model.h); the other one is null
   ModelWeights weights;
-  // Matrices re-encoded at load (model/weight_convert.h); the views in `weights` point into these.
-  std::vector<std::vector<uint8_t>> owned_weights;
+  // Matrices re-encoded or prepacked at load (model/weight_convert.h, model/weight_prepack.h); the
+  // views in `weights` point into these.
+  std::vector<WeightBuffer> owned_weights;
   // How this process stores the model's KV cache (--kv-dtype): every KvCache built for the model
   // (SequenceRunner, BatchSequences, the server's pools) uses it.
   KvDtype kv_dtype = KvDtype::kF32;

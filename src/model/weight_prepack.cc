@@ -1,6 +1,7 @@
 #include "model/weight_prepack.h"
 
 #include <cstdint>
+#include <vector>
 
 #include "model/weight_convert.h"
 #include "ops/int8_prepack.h"
@@ -12,12 +13,9 @@ namespace {
 
 constexpr size_t kPanelAlign = 64;  // the panels are read with aligned 512-bit loads
 
-size_t prepack(Model& model, WeightView* w) {
-  const size_t bytes = int8_prepacked_bytes(*w);
-  if (bytes == 0 || w->int8_packed != nullptr) return 0;
-  model.owned_weights.emplace_back(bytes + kPanelAlign);
-  auto addr = reinterpret_cast<uintptr_t>(model.owned_weights.back().data());
-  void* out = reinterpret_cast<void*>((addr + kPanelAlign - 1) / kPanelAlign * kPanelAlign);
+size_t aligned(size_t bytes) { return (bytes + kPanelAlign - 1) / kPanelAlign * kPanelAlign; }
+
+void prepack_into(const Model& model, WeightView* w, void* out) {
   // Weights re-encoded at load (--dtype) are the only copy of the embedding rows: kept. File pages
   // can always be read again, so they are released as each run of rows is packed.
   const bool release = in_file_map(model, w->data);
@@ -27,20 +25,37 @@ size_t prepack(Model& model, WeightView* w) {
     if (release) release_mapped_pages(src + begin * row_bytes, (end - begin) * row_bytes);
   });
   w->int8_packed = out;
-  return bytes;
 }
 
 }  // namespace
 
 size_t prepack_int8_weights(Model& model) {
   ModelWeights& w = model.weights;
-  size_t total = prepack(model, &w.lm_head);
-  if (w.embed_tokens.data == w.lm_head.data) w.embed_tokens.int8_packed = w.lm_head.int8_packed;
+  std::vector<WeightView*> matrices{&w.lm_head};
   for (auto& l : w.layers) {
     for (WeightView* m : {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj})
-      total += prepack(model, m);
+      matrices.push_back(m);
   }
-  return total;
+  // One buffer for all of them, so the block matrices (0.2-1.4 MB each, smaller than a huge page)
+  // are in huge pages too: decode streams them all once per token (util/weight_buffer.h).
+  std::vector<size_t> offsets;
+  size_t total = 0;
+  for (WeightView* m : matrices) {
+    offsets.push_back(total);
+    if (m->int8_packed == nullptr) total += aligned(int8_prepacked_bytes(*m));
+  }
+  if (total == 0) return 0;
+  model.owned_weights.emplace_back(total);
+  uint8_t* arena = model.owned_weights.back().data();
+  size_t packed = 0;
+  for (size_t i = 0; i < matrices.size(); ++i) {
+    const size_t bytes = int8_prepacked_bytes(*matrices[i]);
+    if (bytes == 0 || matrices[i]->int8_packed != nullptr) continue;
+    prepack_into(model, matrices[i], arena + offsets[i]);
+    packed += bytes;
+  }
+  if (w.embed_tokens.data == w.lm_head.data) w.embed_tokens.int8_packed = w.lm_head.int8_packed;
+  return packed;
 }
 
 }  // namespace gemma3
