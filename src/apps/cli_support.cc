@@ -11,10 +11,12 @@
 #include "model/model_locator.h"
 #include "model/weight_convert.h"
 #include "model/weight_prepack.h"
+#include "model/weight_residency.h"
 #include "ops/cpu_features.h"
 #include "ops/matmul.h"
 #include "ops/parallel.h"
 #include "util/mapped_file.h"
+#include "util/weight_buffer.h"
 
 namespace gemma3 {
 
@@ -24,7 +26,8 @@ void add_model_options(Args& args) {
       .option("dtype", "", "re-encode the weight matrices at load: bf16, f16, f32, q8_0 (int8, 32-element blocks) or q4_0")
       .option("kv-dtype", "", "KV cache storage: f32, or bf16 (half the memory, less accurate)", "f32")
       .flag("matmul-bf16", "round matmul inputs to bf16 and use AVX512_BF16 dot products: ~2x prompt speed, logits move ~1% of their range")
-      .flag("matmul-int8", "quantize matmul inputs to int8 (32-element blocks) for Q8_0/Q4_0 weights and use integer dot products (AVX512-VNNI)");
+      .flag("matmul-int8", "quantize matmul inputs to int8 (32-element blocks) for Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K weights and use integer dot products (AVX512-VNNI)")
+      .flag("mmap-weights", "read the weight matrices straight from the file map (shared page cache, no copy at load) instead of copying them into huge pages (faster decode)");
 }
 
 Status apply_thread_option(const Args& args) {
@@ -34,7 +37,7 @@ Status apply_thread_option(const Args& args) {
   return ok_status();
 }
 
-Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer) {
+Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer, bool for_decoding) {
   auto start = std::chrono::steady_clock::now();
   G3_TRY(apply_thread_option(args));
   if (args.is_set("matmul-bf16") && args.is_set("matmul-int8")) return make_error("--matmul-bf16 and --matmul-int8 exclude each other");
@@ -58,6 +61,7 @@ Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer) 
     G3_TRY(convert_weights(*ckpt.model, *dtype));
   }
   if (matmul_precision() == MatmulPrecision::kInt8Activations) prepack_int8_weights(*ckpt.model);
+  if (for_decoding && !args.is_set("mmap-weights") && huge_pages_available()) move_weights_to_huge_pages(*ckpt.model);
   std::vector<int32_t> fallback_eos = {ckpt.model->config.eos_token_id};
   if (want_tokenizer) {
     // A GGUF carries its own vocabulary and end-of-turn ids (no generation_config.json).

@@ -27,8 +27,9 @@ struct LoadedCheckpoint {
 void add_model_options(Args& args);
 // Applies -t/--threads (0 = all cores) from parsed args.
 Status apply_thread_option(const Args& args);
-// Uses -m and -t from parsed args. Prints a warning when the weights are synthetic.
-Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer = true);
+// Uses -m and -t from parsed args. Prints a warning when the weights are synthetic. A command that
+// only inspects the model (for_decoding = false) keeps the weights in the file map.
+Result<LoadedCheckpoint> load_checkpoint(const Args& args, bool want_tokenizer = true, bool for_decoding = true);
 
 // Parses a JSON array of token ids (from a string), checking each is within [0, vocab).
 Result<std::vector<int32_t>> parse_token_ids(const std::string& json_text, int32_t vocab_size, const std::string& what);

@@ -106,7 +106,7 @@ ordered_json weights_from_views(const Model& model) {
 
 Result<ordered_json> weights_json(const Model& model) {
   // Re-encoded at load (--dtype): the file's tensors are no longer what runs.
-  if (!model.store || !model.owned_weights.empty()) return weights_from_views(model);
+  if (!model.store || model.reencoded) return weights_from_views(model);
   std::map<std::string, Tally> by_dtype;
   int64_t params = 0, bytes = 0;
   for (const std::string& name : bound_tensor_names(model.config)) {
@@ -430,7 +430,7 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "gemma3 info: %s\n", budget_args.error().c_str());
     return 2;
   }
-  auto ckpt = load_checkpoint(args);
+  auto ckpt = load_checkpoint(args, /*want_tokenizer=*/true, /*for_decoding=*/false);
   if (!ckpt) {
     std::fprintf(stderr, "gemma3 info: %s\n", ckpt.error().c_str());
     return 1;

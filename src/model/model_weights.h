@@ -49,6 +49,8 @@ struct Model {
   // Matrices re-encoded or prepacked at load (model/weight_convert.h, model/weight_prepack.h); the
   // views in `weights` point into these.
   std::vector<WeightBuffer> owned_weights;
+  // Whether --dtype re-encoded any matrix: the file's tensors are then no longer what runs.
+  bool reencoded = false;
   // How this process stores the model's KV cache (--kv-dtype): every KvCache built for the model
   // (SequenceRunner, BatchSequences, the server's pools) uses it.
   KvDtype kv_dtype = KvDtype::kF32;

@@ -29,6 +29,7 @@ class Converter {
                         std::to_string(dtype_block_elems(dtype_)));
     const size_t row_bytes = dtype_row_bytes(dtype_, w->cols);
     model_.owned_weights.emplace_back(w->rows * row_bytes);
+    model_.reencoded = true;
     uint8_t* out = model_.owned_weights.back().data();
     const WeightView src = *w;
     // Source pages are released as each run of rows is done, so the peak holds little more than

@@ -2,7 +2,9 @@
 
 #include <sys/mman.h>
 
+#include <fstream>
 #include <new>
+#include <string>
 #include <utility>
 
 namespace gemma3 {
@@ -32,6 +34,13 @@ WeightBuffer::WeightBuffer(size_t bytes) : size_(bytes) {
 #endif
   }
   data_ = reinterpret_cast<uint8_t*>(addr);
+}
+
+bool huge_pages_available() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string setting;
+  std::getline(in, setting);
+  return setting.find("[always]") != std::string::npos || setting.find("[madvise]") != std::string::npos;
 }
 
 WeightBuffer::~WeightBuffer() {

@@ -30,4 +30,8 @@ class WeightBuffer {
   size_t size_ = 0;
 };
 
+// Whether the kernel gives huge pages to a buffer that asks (transparent huge pages "always" or
+// "madvise"); false where they are off or the setting cannot be read.
+bool huge_pages_available();
+
 }  // namespace gemma3
