@@ -16,7 +16,7 @@
 #include "ops/matmul.h"
 #include "ops/parallel.h"
 #include "util/mapped_file.h"
-#include "util/weight_buffer.h"
+#include "util/huge_page_buffer.h"
 
 namespace gemma3 {
 

@@ -11,7 +11,7 @@
 #include "model/model_config.h"
 #include "model/safetensors.h"
 #include "ops/dtype.h"
-#include "util/weight_buffer.h"
+#include "util/huge_page_buffer.h"
 
 namespace gemma3 {
 
@@ -48,7 +48,7 @@ struct Model {
   ModelWeights weights;
   // Matrices re-encoded or prepacked at load (model/weight_convert.h, model/weight_prepack.h); the
   // views in `weights` point into these.
-  std::vector<WeightBuffer> owned_weights;
+  std::vector<HugePageBuffer> owned_weights;
   // Whether --dtype re-encoded any matrix: the file's tensors are then no longer what runs.
   bool reencoded = false;
   // How this process stores the model's KV cache (--kv-dtype): every KvCache built for the model

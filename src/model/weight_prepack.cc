@@ -37,7 +37,7 @@ size_t prepack_int8_weights(Model& model) {
       matrices.push_back(m);
   }
   // One buffer for all of them, so the block matrices (0.2-1.4 MB each, smaller than a huge page)
-  // are in huge pages too: decode streams them all once per token (util/weight_buffer.h).
+  // are in huge pages too: decode streams them all once per token (util/huge_page_buffer.h).
   std::vector<size_t> offsets;
   size_t total = 0;
   for (WeightView* m : matrices) {

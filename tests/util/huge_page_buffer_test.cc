@@ -1,4 +1,4 @@
-#include "util/weight_buffer.h"
+#include "util/huge_page_buffer.h"
 
 #include <gtest/gtest.h>
 
@@ -14,38 +14,38 @@ bool all_zero(const uint8_t* p, size_t n) {
   return true;
 }
 
-TEST(WeightBuffer, SmallBufferIsZeroedAndCacheLineAligned) {
-  WeightBuffer b(1000);
+TEST(HugePageBuffer, SmallBufferIsZeroedAndCacheLineAligned) {
+  HugePageBuffer b(1000);
   ASSERT_NE(b.data(), nullptr);
   EXPECT_EQ(b.size(), 1000u);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(b.data()) % 64, 0u);
   EXPECT_TRUE(all_zero(b.data(), b.size()));
 }
 
-TEST(WeightBuffer, LargeBufferStartsOnAHugePageBoundary) {
+TEST(HugePageBuffer, LargeBufferStartsOnAHugePageBoundary) {
   const size_t bytes = (size_t{5} << 20) + 123;
-  WeightBuffer b(bytes);
+  HugePageBuffer b(bytes);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(b.data()) % (size_t{2} << 20), 0u);
   EXPECT_TRUE(all_zero(b.data(), bytes));
   b.data()[bytes - 1] = 7;  // the whole size is writable
   EXPECT_EQ(b.data()[bytes - 1], 7);
 }
 
-TEST(WeightBuffer, EmptyBufferHasNoData) {
-  WeightBuffer b(0);
+TEST(HugePageBuffer, EmptyBufferHasNoData) {
+  HugePageBuffer b(0);
   EXPECT_EQ(b.data(), nullptr);
   EXPECT_EQ(b.size(), 0u);
 }
 
-TEST(WeightBuffer, MovesOwnership) {
-  WeightBuffer a(4096);
+TEST(HugePageBuffer, MovesOwnership) {
+  HugePageBuffer a(4096);
   a.data()[10] = 42;
   uint8_t* p = a.data();
-  WeightBuffer b(std::move(a));
+  HugePageBuffer b(std::move(a));
   EXPECT_EQ(b.data(), p);
   EXPECT_EQ(b.data()[10], 42);
   EXPECT_EQ(a.data(), nullptr);
-  WeightBuffer c(16);
+  HugePageBuffer c(16);
   c = std::move(b);
   EXPECT_EQ(c.data(), p);
   EXPECT_EQ(c.size(), 4096u);

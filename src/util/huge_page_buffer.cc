@@ -1,4 +1,4 @@
-#include "util/weight_buffer.h"
+#include "util/huge_page_buffer.h"
 
 #include <sys/mman.h>
 
@@ -15,7 +15,7 @@ constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kHugePageMinBytes = kHugePage;
 }  // namespace
 
-WeightBuffer::WeightBuffer(size_t bytes) : size_(bytes) {
+HugePageBuffer::HugePageBuffer(size_t bytes) : size_(bytes) {
   if (bytes == 0) return;
   // Over-allocate so the data can start on a 2 MiB boundary: the kernel only backs aligned 2 MiB
   // ranges with huge pages. Untouched slack costs address space, not memory.
@@ -43,17 +43,17 @@ bool huge_pages_available() {
   return setting.find("[always]") != std::string::npos || setting.find("[madvise]") != std::string::npos;
 }
 
-WeightBuffer::~WeightBuffer() {
+HugePageBuffer::~HugePageBuffer() {
   if (map_ != nullptr) munmap(map_, map_bytes_);
 }
 
-WeightBuffer::WeightBuffer(WeightBuffer&& other) noexcept
+HugePageBuffer::HugePageBuffer(HugePageBuffer&& other) noexcept
     : map_(std::exchange(other.map_, nullptr)),
       map_bytes_(std::exchange(other.map_bytes_, 0)),
       data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)) {}
 
-WeightBuffer& WeightBuffer::operator=(WeightBuffer&& other) noexcept {
+HugePageBuffer& HugePageBuffer::operator=(HugePageBuffer&& other) noexcept {
   if (this != &other) {
     if (map_ != nullptr) munmap(map_, map_bytes_);
     map_ = std::exchange(other.map_, nullptr);
