@@ -2,8 +2,9 @@
 // reads 16 rows at a time interleaved into panels (ops/avx512_vnni_matmul.cc); building them on
 // every call costs more than the dot products themselves when a call has few activation rows
 // (decode: 87% of the time at batch 1, 60% at batch 16). Prepacked, a call only reads them. The
-// panels hold exactly what the per-call path builds, so results are bit-identical either way; the
-// other kernels (AVX2, scalar) read the file layout and get no prepacked copy.
+// panels hold the levels the per-call path builds (the 4- and 5-bit types as nibbles and fifth-bit
+// masks, restored in registers), so results are bit-identical either way; the other kernels (AVX2,
+// scalar) read the file layout and get no prepacked copy.
 #pragma once
 
 #include <cstddef>

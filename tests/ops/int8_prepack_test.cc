@@ -67,6 +67,21 @@ TEST(Int8Prepack, SameBitsAsPanelsBuiltPerCall) {
   }
 }
 
+// The 4- and 5-bit types are prepacked as nibbles (plus fifth-bit masks): a decode streams far
+// fewer bytes than byte panels (576 per block of 16 rows, +192 of side panel) would take.
+TEST(Int8Prepack, FourAndFiveBitTypesArePackedAsNibbles) {
+  if (best_supported_isa() != Isa::kAvx512 || !cpu_has_avx512_vnni()) GTEST_SKIP() << "no AVX-512 VNNI here";
+  IsaScope isa(Isa::kAvx512);
+  const size_t rows = 32, cols = 512, blocks_of_16_rows = rows / 16 * cols / 32;
+  auto bytes = [&](DType t) { return int8_prepacked_bytes(random_weights(t, rows, cols, 9).view()) / blocks_of_16_rows; };
+  EXPECT_EQ(bytes(DType::kQ8_0), 576u);        // levels 512 + scales 64
+  EXPECT_EQ(bytes(DType::kQ4_0), 320u);        // nibbles 256 + scales 64
+  EXPECT_EQ(bytes(DType::kQ5_0), 384u);        // + fifth bits 64
+  EXPECT_EQ(bytes(DType::kQ4_K), 320u + 64u);  // + mins 64
+  EXPECT_EQ(bytes(DType::kQ5_1), 384u + 64u);
+  EXPECT_EQ(bytes(DType::kQ6_K), 576u + 192u);  // bytes, with its sub-scales
+}
+
 TEST(Int8Prepack, OnlyTheKernelWithPanelsGetsACopy) {
   TestWeights q8 = random_weights(DType::kQ8_0, 16, 64, 1);
   TestWeights f32 = random_weights(DType::kF32, 16, 64, 2);
