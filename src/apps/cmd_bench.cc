@@ -143,6 +143,16 @@ int run_bench(int argc, char** argv) {
   const double flops_fraction = probe && limits.fma_gflop_s > 0 ? pp_gflop_s / limits.fma_gflop_s : 0;
   const char* dtype = dtype_name(block_weight_dtype(model));
   const double speedup = batch > 1 && r.tg1_tok_s > 0 ? r.tg_batch_tok_s / r.tg1_tok_s : 1.0;
+  // Batched decode is bound by the dot products of the active precision mode: each token costs 2
+  // ops per matrix element (blocks + LM head). The ceiling is the batch's tokens/s if the matmuls
+  // ran at that peak and nothing else took time, as a multiple of the measured batch 1.
+  const double decode_ops_per_token = 2 * (cost.block_params + cost.lm_head_params);
+  const double dot_peak = !probe ? 0
+                          : matmul_precision() == MatmulPrecision::kInt8Activations ? limits.int8_gop_s
+                          : matmul_precision() == MatmulPrecision::kBf16Activations ? limits.bf16_gflop_s
+                                                                                    : limits.fma_gflop_s;
+  const double batch_dot_fraction = dot_peak > 0 ? r.tg_batch_tok_s * decode_ops_per_token * 1e-9 / dot_peak : 0;
+  const double batch_ceiling = dot_peak > 0 && r.tg1_tok_s > 0 ? dot_peak * 1e9 / decode_ops_per_token / r.tg1_tok_s : 0;
 
   if (args.is_set("json")) {
     nlohmann::json out = {
@@ -161,7 +171,11 @@ int run_bench(int argc, char** argv) {
         {"model", ckpt->dir.string()}};
     if (probe) {
       out["machine"] = {{"read_gb_s", limits.read_gb_s}, {"fma_gflop_s", limits.fma_gflop_s},
-                        {"bf16_gflop_s", limits.bf16_gflop_s}};
+                        {"bf16_gflop_s", limits.bf16_gflop_s}, {"int8_gop_s", limits.int8_gop_s}};
+      if (batch > 1) {
+        out["tg_batch_dot_fraction"] = batch_dot_fraction;
+        out["batch_speedup_ceiling"] = batch_ceiling;
+      }
       out["tg_bandwidth_fraction"] = bw_fraction;
       out["pp_flops_fraction"] = flops_fraction;
     } else {
@@ -184,11 +198,22 @@ int run_bench(int argc, char** argv) {
   if (probe) std::printf("     = %3.0f%% of read bandwidth (%.1f GB/s)", 100 * bw_fraction, limits.read_gb_s);
   std::printf("\n");
   if (batch > 1)
-    std::printf("tg%lld x%lld: %8.1f tok/s in all (%.1f per sequence) = %.2fx batch 1\n", n_gen, batch,
+  {
+    std::printf("tg%lld x%lld: %8.1f tok/s in all (%.1f per sequence) = %.2fx batch 1", n_gen, batch,
                 r.tg_batch_tok_s, r.tg_batch_tok_s / batch, speedup);
+    if (batch_ceiling > 0)
+      std::printf("; matmuls at %.0f%% of the %s dot-product peak (%.0f G/s), which caps batch %lld at %.1fx batch 1",
+                  100 * batch_dot_fraction,
+                  matmul_precision() == MatmulPrecision::kInt8Activations   ? "int8"
+                  : matmul_precision() == MatmulPrecision::kBf16Activations ? "bf16"
+                                                                            : "f32 FMA",
+                  dot_peak, batch, batch_ceiling);
+    std::printf("\n");
+  }
   std::printf("weights held %.0f MiB; KV cache %s, %.0f MiB reserved; peak RSS %.0f MiB (batch 1: %.0f MiB)\n",
               cost.held_weight_bytes / 1048576.0, kv_dtype_name(model.kv_dtype), kv_mb, r.peak_rss_mb, r.peak_rss_batch1_mb);
   if (probe && limits.bf16_gflop_s > 0) std::printf("machine: bf16 dot-product peak %.0f GFLOP/s\n", limits.bf16_gflop_s);
+  if (probe && limits.int8_gop_s > 0) std::printf("machine: int8 dot-product peak %.0f GOP/s\n", limits.int8_gop_s);
   return 0;
 }
 

@@ -64,6 +64,19 @@ __attribute__((target("avx512f,avx512bf16"))) float bf16_loop(int64_t n) {
   return _mm512_reduce_add_ps(s);
 }
 
+__attribute__((target("avx512f,avx512vnni"))) float int8_loop(int64_t n) {
+  __m512i a[12];
+  for (int i = 0; i < 12; ++i) a[i] = _mm512_setzero_si512();
+  const __m512i u = _mm512_set1_epi8(3), s = _mm512_set1_epi8(-2);
+  for (int64_t k = 0; k < n; ++k) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) a[i] = _mm512_dpbusd_epi32(a[i], u, s);
+  }
+  __m512i t = a[0];
+  for (int i = 1; i < 12; ++i) t = _mm512_add_epi32(t, a[i]);
+  return static_cast<float>(_mm512_reduce_add_epi32(t));
+}
+
 // Runs body(n_iterations) on every thread; returns the best rate of 3 runs in G-units/s, where
 // one iteration is worth `units_per_iteration` per thread.
 template <class Body>
@@ -120,12 +133,18 @@ double probe_bf16_gflop_s(int threads) {
   return best_rate(threads, 12 * 32 * 2, bf16_loop);
 }
 
+double probe_int8_gop_s(int threads) {
+  if (!cpu_has_avx512_vnni() || active_isa() != Isa::kAvx512) return 0;
+  return best_rate(threads, 12 * 64 * 2, int8_loop);
+}
+
 MachineLimits probe_machine(int threads, size_t read_mib) {
   MachineLimits m;
   m.threads = threads;
   m.read_gb_s = probe_read_gb_s(threads, read_mib);
   m.fma_gflop_s = probe_fma_gflop_s(threads);
   m.bf16_gflop_s = probe_bf16_gflop_s(threads);
+  m.int8_gop_s = probe_int8_gop_s(threads);
   return m;
 }
 

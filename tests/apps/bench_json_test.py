@@ -101,6 +101,14 @@ def main():
         check(isinstance(m.get("bf16_gflop_s"), (int, float)) and m["bf16_gflop_s"] >= 0, "bf16_gflop_s >= 0")
         check(close(j["tg_bandwidth_fraction"], j["tg_gb_s"] / m["read_gb_s"]), "tg_bandwidth_fraction")
         check(close(j["pp_flops_fraction"], j["pp_gflop_s"] / m["fma_gflop_s"]), "pp_flops_fraction")
+        check(isinstance(m.get("int8_gop_s"), (int, float)) and m["int8_gop_s"] >= 0, "int8_gop_s >= 0")
+        # Exact mode: batched decode against the f32 FMA peak; the ceiling is that peak's tokens/s
+        # (2 ops per block and LM head element) over batch 1.
+        ops = 2 * (block_params + vocab * hidden)
+        check(close(j.get("tg_batch_dot_fraction", -1), j["tg_tok_s"] * ops * 1e-9 / m["fma_gflop_s"]),
+              f"tg_batch_dot_fraction {j.get('tg_batch_dot_fraction')!r}")
+        check(close(j.get("batch_speedup_ceiling", -1), m["fma_gflop_s"] * 1e9 / ops / j["tg_batch1_tok_s"]),
+              f"batch_speedup_ceiling {j.get('batch_speedup_ceiling')!r}")
         # The tiny model's weights fit in cache, so decode may beat DRAM bandwidth, but never by 100x.
         check(j["tg_bandwidth_fraction"] < 100 and j["pp_flops_fraction"] < 2, "fractions within reason")
     check(j["peak_rss_mb"] >= j["peak_rss_batch1_mb"], "peak RSS never decreases")
