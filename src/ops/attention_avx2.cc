@@ -103,6 +103,7 @@ GEMMA3_AVX2 void tile_impl(const AttentionTile& tile, AttentionState out) {
     G3_CHECK(physical >= 0 && physical < kv.n_blocks);
     const size_t base = (static_cast<size_t>(physical) * bs + (a - logical * bs)) * rs +
                         static_cast<size_t>(tile.kv_head) * hd;
+    const ChunkPrefetch next = next_chunk(tile, std::min(e, key_hi + 1), key_hi, kBf16 ? 2 : 4);
 
     for (int32_t s0 = 0; s0 < nq_padded; s0 += kSlab) {
       int32_t jb[kSlab], je[kSlab];
@@ -123,6 +124,7 @@ GEMMA3_AVX2 void tile_impl(const AttentionTile& tile, AttentionState out) {
       const float* q3 = qs[s0 + 3];
       for (int32_t j = sj_lo; j < sj_hi; ++j) {
         const size_t row = base + static_cast<size_t>(j) * rs;
+        if (s0 == 0) next.step(j - sj_lo, sj_hi - sj_lo);
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         __m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         for (size_t c = 0; c < n_cols; c += 2) {

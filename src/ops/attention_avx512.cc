@@ -101,25 +101,7 @@ GEMMA3_AVX512 void tile_impl(const AttentionTile& tile, AttentionState out) {
     const size_t base = (static_cast<size_t>(physical) * bs + (a - logical * bs)) * rs +
                         static_cast<size_t>(tile.kv_head) * hd;
     const int32_t j_lo = c0 - a, j_hi = std::min(e, key_hi + 1) - a;  // the tile's lanes
-    // The next chunk's K and V rows, prefetched into L2 while this one is computed (one row of each
-    // per key of the first slab below): the rows of a sequence's KV blocks are scattered over the
-    // pool, so the hardware prefetchers, which stop at each 4 KiB page, cannot run ahead of them.
-    // Decode is where it shows: each step reads every position's K and V once.
-    const char* next_k = nullptr;
-    const char* next_v = nullptr;
-    int32_t next_rows = 0;
-    if (const int32_t c1 = std::min(e, key_hi + 1); c1 <= key_hi) {
-      const int32_t nl = c1 / bs;
-      const int32_t na = nl * bs + (c1 - nl * bs) / kAttentionChunk * kAttentionChunk;
-      const int32_t ne = std::min({na + kAttentionChunk, (nl + 1) * bs, key_hi + 1});
-      if (static_cast<size_t>(nl) < run.blocks.size() && run.blocks[nl] >= 0 && run.blocks[nl] < kv.n_blocks) {
-        const size_t nbase = (static_cast<size_t>(run.blocks[nl]) * bs + (na - nl * bs)) * rs +
-                             static_cast<size_t>(tile.kv_head) * hd;
-        next_k = static_cast<const char*>(kv.keys) + nbase * kElemBytes;
-        next_v = static_cast<const char*>(kv.values) + nbase * kElemBytes;
-        next_rows = ne - na;
-      }
-    }
+    const ChunkPrefetch next = next_chunk(tile, std::min(e, key_hi + 1), key_hi, kElemBytes);
 
     for (int32_t s0 = 0; s0 < nq_padded; s0 += kSlab) {
       // Which of the slab's queries see any lane of this chunk (the others skip the chunk).
@@ -145,17 +127,7 @@ GEMMA3_AVX512 void tile_impl(const AttentionTile& tile, AttentionState out) {
       const float* q3 = qs[s0 + 3];
       for (int32_t j = sj_lo; j < sj_hi; ++j) {
         const size_t row = base + static_cast<size_t>(j) * rs;
-        if (s0 == 0 && next_rows > 0) {  // the next chunk's rows, spread evenly over this loop
-          const int32_t per = (next_rows + (sj_hi - sj_lo) - 1) / (sj_hi - sj_lo);
-          const int32_t p0 = (j - sj_lo) * per, p1 = std::min(next_rows, p0 + per);
-          for (int32_t pj = p0; pj < p1; ++pj) {
-            const size_t off = static_cast<size_t>(pj) * rs * kElemBytes;
-            for (size_t line = 0; line < hd * kElemBytes; line += 64) {
-              _mm_prefetch(next_k + off + line, _MM_HINT_T1);
-              _mm_prefetch(next_v + off + line, _MM_HINT_T1);
-            }
-          }
-        }
+        if (s0 == 0) next.step(j - sj_lo, sj_hi - sj_lo);
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         size_t c = 0;
