@@ -72,9 +72,11 @@ __attribute__((target("avx512f,avx512vnni"))) float int8_loop(int64_t n) {
 #pragma GCC unroll 12
     for (int i = 0; i < 12; ++i) a[i] = _mm512_dpbusd_epi32(a[i], u, s);
   }
+  // The sums wrap around after many iterations (defined for vector lanes); combining them with
+  // xor, not a scalar add, keeps the result defined while still depending on every chain.
   __m512i t = a[0];
-  for (int i = 1; i < 12; ++i) t = _mm512_add_epi32(t, a[i]);
-  return static_cast<float>(_mm512_reduce_add_epi32(t));
+  for (int i = 1; i < 12; ++i) t = _mm512_xor_si512(t, a[i]);
+  return static_cast<float>(_mm_cvtsi128_si32(_mm512_castsi512_si128(t)));
 }
 
 // Runs body(n_iterations) on every thread; returns the best rate of 3 runs in G-units/s, where
