@@ -44,4 +44,30 @@ Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& model_dir
   return model;
 }
 
+std::vector<WeightView*> streamed_matrices(ModelWeights& w) {
+  std::vector<WeightView*> out{&w.lm_head};
+  for (auto& l : w.layers) {
+    for (WeightView* m : {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj})
+      out.push_back(m);
+  }
+  return out;
+}
+
+std::vector<uint8_t*> allocate_weight_arena(Model& model, const std::vector<size_t>& bytes) {
+  constexpr size_t kAlign = 64;  // kernels read the matrices with aligned 512-bit loads
+  std::vector<size_t> offsets(bytes.size());
+  size_t total = 0;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    offsets[i] = total;
+    total += (bytes[i] + kAlign - 1) / kAlign * kAlign;
+  }
+  std::vector<uint8_t*> out(bytes.size(), nullptr);
+  if (total == 0) return out;
+  model.owned_weights.emplace_back(total);
+  uint8_t* arena = model.owned_weights.back().data();
+  for (size_t i = 0; i < bytes.size(); ++i)
+    if (bytes[i] > 0) out[i] = arena + offsets[i];
+  return out;
+}
+
 }  // namespace gemma3

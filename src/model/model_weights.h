@@ -58,6 +58,13 @@ struct Model {
 
 // `model_dir` is a checkpoint folder, or a .gguf file (then load_gguf_model).
 Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& model_dir);
+
+// The matrices decode streams once per token: the LM head, then the 7 of every block, in order.
+std::vector<WeightView*> streamed_matrices(ModelWeights& w);
+// One buffer of Model::owned_weights (huge pages, util/huge_page_buffer.h) holding bytes[i] for
+// each i at 64-byte-aligned offsets: the start of each (null where bytes[i] == 0), all null when
+// every size is 0 (nothing is allocated then).
+std::vector<uint8_t*> allocate_weight_arena(Model& model, const std::vector<size_t>& bytes);
 // Binds weights for a config from an already opened store (also used by tests).
 Result<ModelWeights> bind_weights(const ModelConfig& config, const TensorStore& store);
 

@@ -11,35 +11,24 @@
 
 namespace gemma3 {
 
-namespace {
-constexpr size_t kAlign = 64;
-size_t aligned(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
-}  // namespace
-
 size_t move_weights_to_huge_pages(Model& model) {
   ModelWeights& w = model.weights;
-  std::vector<WeightView*> matrices{&w.lm_head};
-  for (auto& l : w.layers) {
-    for (WeightView* m : {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj})
-      matrices.push_back(m);
-  }
-  std::vector<size_t> offsets;
+  const std::vector<WeightView*> matrices = streamed_matrices(w);
+  std::vector<size_t> bytes;
   size_t total = 0;
-  for (WeightView* m : matrices) {
-    offsets.push_back(total);
+  for (const WeightView* m : matrices) {
     const bool move = m->data != nullptr && m->int8_packed == nullptr && in_file_map(model, m->data);
-    if (move) total += aligned(dtype_row_bytes(m->dtype, m->cols) * m->rows);
+    bytes.push_back(move ? dtype_row_bytes(m->dtype, m->cols) * m->rows : 0);
+    total += bytes.back();
   }
-  if (total == 0) return 0;
-  model.owned_weights.emplace_back(total);
-  uint8_t* arena = model.owned_weights.back().data();
+  const std::vector<uint8_t*> out = allocate_weight_arena(model, bytes);
   const void* lm_head_before = w.lm_head.data;
   for (size_t i = 0; i < matrices.size(); ++i) {
+    if (out[i] == nullptr) continue;
     WeightView* m = matrices[i];
-    if (m->data == nullptr || m->int8_packed != nullptr || !in_file_map(model, m->data)) continue;
     const size_t row_bytes = dtype_row_bytes(m->dtype, m->cols);
     const auto* src = static_cast<const uint8_t*>(m->data);
-    uint8_t* dst = arena + offsets[i];
+    uint8_t* dst = out[i];
     constexpr size_t kRowsPerRun = 1024;  // the file pages go as the copy grows
     parallel_for(m->rows, kRowsPerRun, [&](size_t begin, size_t end) {
       for (size_t r0 = begin; r0 < end; r0 += kRowsPerRun) {
