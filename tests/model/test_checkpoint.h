@@ -5,6 +5,13 @@
 #include <filesystem>
 #include <string>
 
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "model/model_weights.h"
+#include "model/sequence_runner.h"
 #include "model/synth.h"
 
 namespace gemma3::testing {
@@ -22,6 +29,21 @@ inline std::filesystem::path tiny_checkpoint(uint64_t seed = 7) {
     return d;
   }();
   return dir;
+}
+
+// A fresh load of tiny_checkpoint() (its own weights, free to convert or move).
+inline std::unique_ptr<Model> tiny_model() {
+  auto m = load_model(tiny_checkpoint());
+  EXPECT_TRUE(m) << m.error();
+  return std::move(m).value();
+}
+
+// The logits after feeding `ids` from position 0 in one pass.
+inline std::vector<float> last_logits(const Model& model, const std::vector<int32_t>& ids) {
+  SequenceRunner runner(model, static_cast<int32_t>(ids.size()), 16);
+  std::vector<float> out(model.config.vocab_size);
+  runner.feed(ids, out.data());
+  return out;
 }
 
 }  // namespace gemma3::testing

@@ -8,24 +8,13 @@
 #include <cmath>
 #include <random>
 
-#include "model/sequence_runner.h"
 #include "test_checkpoint.h"
 
 namespace gemma3 {
 namespace {
 
-std::unique_ptr<Model> tiny() {
-  auto m = load_model(testing::tiny_checkpoint());
-  EXPECT_TRUE(m) << m.error();
-  return std::move(m).value();
-}
-
-std::vector<float> last_logits(const Model& model, const std::vector<int32_t>& ids) {
-  SequenceRunner runner(model, static_cast<int32_t>(ids.size()), 16);
-  std::vector<float> out(model.config.vocab_size);
-  runner.feed(ids, out.data());
-  return out;
-}
+using testing::last_logits;
+std::unique_ptr<Model> tiny() { return testing::tiny_model(); }
 
 TEST(WeightConvert, ParsesNamesAndRejectsOthers) {
   EXPECT_EQ(*parse_weight_dtype("q8_0"), DType::kQ8_0);
