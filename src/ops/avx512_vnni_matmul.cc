@@ -174,8 +174,8 @@ GEMMA3_AVX512_VNNI void build_panel_unpacked(DType dtype, const uint8_t* w, size
 
 // y[r·ldy + lane] for R x rows from row x0 and the panel's 16 rows (n of them stored). kMin:
 // the types with a min (a second fma per block); kSub: Q6_K's two sub-scales per block. `blocks`
-// points at the first block of the panel (L's layout); `mins` at its rows' mins per block (kMin)
-// and `extra` at the byte panels' side panel (kSub).
+// points at the first block of the panel (L's layout); `extra` at the byte panels' side panel
+// (mins for kMin, sub-scales for kSub) and `mins` at the nibble panels' mins per block (kMin).
 template <int R, bool kMin, bool kSub, Levels L>
 GEMMA3_AVX512_VNNI void tile(const Int8Rows& x, size_t x0, int32_t offset, const uint8_t* blocks, const float* mins,
                              const PanelExtra* extra, size_t n, float* y, size_t ldy) {
@@ -247,7 +247,7 @@ GEMMA3_AVX512_VNNI void tile(const Int8Rows& x, size_t x0, int32_t offset, const
       const __m512 dx = _mm512_set1_ps(x.d[xb]);
       acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(dw, dx), _mm512_cvtepi32_ps(isum[r]), acc[r]);
       if constexpr (kMin) {
-        const __m512 mw = _mm512_loadu_ps(mins + b * kLanes);
+        const __m512 mw = _mm512_load_ps(L == Levels::kBytes ? extra[b].m : mins + b * kLanes);
         acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(mw, dx), _mm512_set1_ps(static_cast<float>(x.sum[xb])), acc[r]);
       }
     }
@@ -329,10 +329,8 @@ GEMMA3_AVX512_VNNI void matmul_typed(const Int8Rows& x, const WeightView& w, siz
   const auto* data = static_cast<const uint8_t*>(w.data);
   thread_local std::vector<PanelBlock> panel;
   thread_local std::vector<PanelExtra> extra;
-  thread_local std::vector<float> mins;
   panel.resize(x.blocks);
   if (T == DType::kF32) extra.resize(x.blocks);
-  if (kMin) mins.resize(x.blocks * kLanes);
   const auto* packed = static_cast<const uint8_t*>(w.int8_packed);
   const Levels levels = prepacked_levels(w.dtype);
   const size_t packed_group_bytes = group_bytes(w.dtype, x.blocks);
@@ -351,14 +349,7 @@ GEMMA3_AVX512_VNNI void matmul_typed(const Int8Rows& x, const WeightView& w, siz
         switch (levels) {
           case Levels::kNibbles: panel_rows<kMin, kSub, Levels::kNibbles>(x, r0, r1, offset, group, m, e, n, yo, w.rows); break;
           case Levels::kNibblesHigh: panel_rows<kMin, kSub, Levels::kNibblesHigh>(x, r0, r1, offset, group, m, e, n, yo, w.rows); break;
-          case Levels::kBytes:
-            // The byte side panel's mins are its first 16 floats of each PanelExtra: read them there.
-            if constexpr (kMin) {
-              for (size_t b = 0; b < x.blocks; ++b) std::memcpy(&mins[b * kLanes], e[b].m, sizeof e[b].m);
-              m = mins.data();
-            }
-            panel_rows<kMin, kSub, Levels::kBytes>(x, r0, r1, offset, group, m, e, n, yo, w.rows);
-            break;
+          case Levels::kBytes: panel_rows<kMin, kSub, Levels::kBytes>(x, r0, r1, offset, group, m, e, n, yo, w.rows); break;
         }
         continue;
       }
@@ -367,11 +358,8 @@ GEMMA3_AVX512_VNNI void matmul_typed(const Int8Rows& x, const WeightView& w, siz
       } else {
         build_panel<T>(data + o * row_bytes, row_bytes, n, x.blocks, panel.data());
       }
-      if constexpr (kMin) {
-        for (size_t b = 0; b < x.blocks; ++b) std::memcpy(&mins[b * kLanes], extra[b].m, sizeof extra[b].m);
-      }
       panel_rows<kMin, kSub, Levels::kBytes>(x, r0, r1, offset, reinterpret_cast<const uint8_t*>(panel.data()),
-                                             mins.data(), extra.data(), n, yo, w.rows);
+                                             nullptr, extra.data(), n, yo, w.rows);
     }
   }
 }
