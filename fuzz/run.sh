@@ -8,7 +8,7 @@
 #
 # usage: fuzz/run.sh [--seconds N] [--build DIR] [--jobs J] [TARGET...]
 #   --seconds N  fuzzing time per target (default 600; `make fuzz-smoke` uses 5; 0 = replay only)
-#   --build DIR  the clang build folder (default build-fuzz)
+#   --build DIR  the sanitizer build folder (default build-san, as `make test` builds it)
 #   --jobs J     build parallelism (default: nproc)
 #   --no-build   run the targets as built
 #   TARGET       e.g. gguf request (default: every fuzz/*_fuzz.cc)
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=600
-build=build-fuzz
+build=build-san
 jobs=$(nproc)
 build_first=1
 targets=()
@@ -36,12 +36,7 @@ if ((${#targets[@]} == 0)); then
 fi
 
 command -v clang++ >/dev/null || { echo "fuzz/run.sh: clang++ is needed (tools/install_deps.sh installs it)" >&2; exit 1; }
-if ((build_first)) && [[ ! -f "$build/CMakeCache.txt" ]]; then
-  # -O1 with line tables: fast to build, and stack traces name the line.
-  cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
-    -DGEMMA3_FUZZ=ON -DGEMMA3_BUILD_TESTS=OFF -DGEMMA3_BUILD_BENCH=OFF >/dev/null
-fi
+((build_first)) && tools/configure_sanitized.sh "$build"
 ((build_first)) && cmake --build "$build" -j "$jobs" --target "${targets[@]/%/_fuzz}"
 
 symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer

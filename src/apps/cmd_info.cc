@@ -229,7 +229,7 @@ ordered_json cpu_json() {
   __builtin_cpu_init();
   flags["avx2"] = __builtin_cpu_supports("avx2") != 0;
   flags["fma"] = __builtin_cpu_supports("fma") != 0;
-  flags["f16c"] = __builtin_cpu_supports("f16c") != 0;
+  flags["f16c"] = cpu_has_f16c();
   flags["avx512f"] = __builtin_cpu_supports("avx512f") != 0;
   flags["avx512bw"] = __builtin_cpu_supports("avx512bw") != 0;
   flags["avx512vl"] = __builtin_cpu_supports("avx512vl") != 0;

@@ -81,6 +81,9 @@ Result<ModelConfig> gguf_model_config(const GgufFile& g) {
   c.weight_prefix = "";
   G3_TRY(read_int(g, key("embedding_length"), &c.hidden_size, true));
   G3_TRY(read_int(g, key("block_count"), &c.num_layers, true));
+  if (c.num_layers > kMaxLayers)
+    return g.key_error(key("block_count"), "is " + std::to_string(c.num_layers) + "; at most " +
+                                               std::to_string(kMaxLayers) + " layers are supported");
   G3_TRY(read_int(g, key("feed_forward_length"), &c.intermediate_size, true));
   G3_TRY(read_head_count(g, key("attention.head_count"), &c.num_heads, true));
   c.num_kv_heads = c.num_heads;

@@ -23,9 +23,9 @@ class ConfigReader {
  public:
   ConfigReader(const json& object, std::string source) : object_(object), source_(std::move(source)) {}
 
-  Status require_int(const char* key, int32_t* out, int64_t min_value = 1) {
+  Status require_int(const char* key, int32_t* out, int64_t min_value = 1, int64_t max_value = kMaxInt) {
     if (!object_.contains(key)) return make_error(source_ + ": missing required key '" + key + "'");
-    return read_int(key, out, min_value);
+    return read_int(key, out, min_value, max_value);
   }
   Status optional_int(const char* key, int32_t* out, int64_t min_value = 1) {
     if (!object_.contains(key) || object_[key].is_null()) return ok_status();
@@ -75,13 +75,16 @@ class ConfigReader {
   }
 
  private:
-  Status read_int(const char* key, int32_t* out, int64_t min_value) {
+  static constexpr int64_t kMaxInt = int64_t{1} << 30;
+
+  Status read_int(const char* key, int32_t* out, int64_t min_value, int64_t max_value = kMaxInt) {
     const json& v = object_[key];
     if (!v.is_number_integer())
       return make_error(source_ + ": key '" + key + "' must be an integer, got " + v.dump());
     int64_t i = v.get<int64_t>();
-    if (i < min_value || i > (int64_t{1} << 30))
-      return make_error(source_ + ": key '" + key + "' is out of range: " + v.dump());
+    if (i < min_value || i > max_value)
+      return make_error(source_ + ": key '" + key + "' is out of range: " + v.dump() + " (allowed: " +
+                        std::to_string(min_value) + " to " + std::to_string(max_value) + ")");
     *out = static_cast<int32_t>(i);
     return ok_status();
   }
@@ -121,7 +124,7 @@ Result<ModelConfig> parse_model_config(const std::string& json_text, const std::
   G3_TRY(r.require_int("vocab_size", &config.vocab_size));
   G3_TRY(r.require_int("hidden_size", &config.hidden_size));
   G3_TRY(r.require_int("intermediate_size", &config.intermediate_size));
-  G3_TRY(r.require_int("num_hidden_layers", &config.num_layers));
+  G3_TRY(r.require_int("num_hidden_layers", &config.num_layers, 1, kMaxLayers));
   G3_TRY(r.require_int("num_attention_heads", &config.num_heads));
   config.num_kv_heads = config.num_heads;
   G3_TRY(r.optional_int("num_key_value_heads", &config.num_kv_heads));

@@ -14,6 +14,11 @@ namespace gemma3 {
 
 enum class LayerKind { kSliding, kFull };
 
+// The most layers a config may declare. Checkpoints are untrusted input and the layer list is
+// built from the declared count before any tensor is bound, so a hostile count (2^31) must be
+// refused there rather than allocate gigabytes. Far above any released Gemma (27B: 62 layers).
+inline constexpr int32_t kMaxLayers = 4096;
+
 struct ModelConfig {
   int32_t vocab_size = 0;
   int32_t hidden_size = 0;

@@ -9,19 +9,19 @@
 
 namespace gemma3 {
 
-namespace {
-
-// CPUID leaf 1, ECX bit 29. clang (the fuzz build) has no "f16c" for __builtin_cpu_supports; the
-// register state it needs is AVX's, which the avx2 check below already requires of the OS.
-bool has_f16c() {
+// CPUID leaf 1, ECX bit 29. clang (the sanitizer build) has no "f16c" for __builtin_cpu_supports;
+// the register state it needs is AVX's, which the avx2 check below already requires of the OS.
+bool cpu_has_f16c() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
 }
 
+namespace {
+
 Isa detect_isa() {
   __builtin_cpu_init();
   // __builtin_cpu_supports also requires the OS to save the wider registers (XCR0).
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
   if (!avx2) return Isa::kScalar;
   const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");

@@ -19,6 +19,9 @@ void set_active_isa(Isa isa);  // for tests and benchmarks; capped at best_suppo
 
 const char* isa_name(Isa isa);  // "scalar", "avx2", "avx512"
 
+// The F16C flag from cpuid (what __builtin_cpu_supports("f16c") gives under GCC; clang has no such name).
+bool cpu_has_f16c();
+
 // Extensions the kAvx512 kernels use when present (Zen 4+, Sapphire Rapids+): AVX512_BF16
 // (vdpbf16ps: bf16 pair dot products) and AVX512_VNNI (vpdpbusd: int8 dot products). Both are
 // false unless active_isa() is kAvx512, and GEMMA3_NO_BF16=1 / GEMMA3_NO_VNNI=1 turn them off

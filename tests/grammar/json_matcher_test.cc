@@ -111,9 +111,9 @@ TEST_F(JsonMatcher, BoundedStringMasksMatchAccept) {
   // Then object keys: listed names and the other keys (any string but those names) open at once,
   // where the search's results for the states it reached are reused by the next masks.
   const std::pair<const char*, const char*> cases[] = {
-      {R"({"type":"string","maxLength":12})", "\"abc d\xc3\xa9fgh ijk\""},
-      {R"({"type":"string","minLength":2,"maxLength":40})", "\"abc d\xc3\xa9fgh ijk\""},
-      {R"({"type":"string","pattern":"^([^x]|x[^x])*x?$"})", "\"abc d\xc3\xa9fgh ijk\""},
+      {R"({"type":"string","maxLength":12})", "\"abc d\xc3\xa9" "gh ijk\""},
+      {R"({"type":"string","minLength":2,"maxLength":40})", "\"abc d\xc3\xa9" "gh ijk\""},
+      {R"({"type":"string","pattern":"^([^x]|x[^x])*x?$"})", "\"abc d\xc3\xa9" "gh ijk\""},
       {R"({"properties":{"alpha":{},"alpine":{"maxLength":3},"beta":{}},"additionalProperties":{"type":"integer"}})",
        R"({"alpine": "abc", "beta": 3, "alpx": 2, "alphabet": 4})"}};
   for (const auto& [schema, text] : cases) {

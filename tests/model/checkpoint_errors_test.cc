@@ -152,6 +152,16 @@ TEST_F(CheckpointErrors, ConfigNonNumericValue) {
   EXPECT_NE(e.find("'num_hidden_layers' must be an integer"), std::string::npos) << e;
 }
 
+// A hostile layer count is refused before the layer list is built (the gguf fuzz target found the
+// GGUF twin of this, 2^30 layers, allocating 4 GiB).
+TEST_F(CheckpointErrors, ConfigLayerCountBeyondTheLimit) {
+  json c = config();
+  c["num_hidden_layers"] = 2'000'000'000;
+  write_config(c);
+  const std::string e = load_error();
+  EXPECT_NE(e.find("'num_hidden_layers' is out of range: 2000000000 (allowed: 1 to 4096)"), std::string::npos) << e;
+}
+
 TEST_F(CheckpointErrors, ConfigNotJsonAndMissingFiles) {
   std::ofstream(dir_ / "config.json") << "{ not json";
   EXPECT_NE(load_error().find("config.json: not valid JSON"), std::string::npos);

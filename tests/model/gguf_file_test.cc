@@ -336,6 +336,16 @@ TEST_F(GgufTest, MetadataErrors) {
   g.add_u32("gemma3.block_count", 3);
   expect_error(g, {"'gemma3.block_count'", "twice"});
 
+  // A hostile layer count is refused before the layer list is built (found by the gguf fuzz
+  // target: 2^30 layers allocated 4 GiB).
+  g = valid_gguf();
+  for (auto& [k, v] : g.kv) {
+    if (k != "gemma3.block_count") continue;
+    Bytes x; x.u32(4); x.u32(1u << 30);
+    v = x.b;
+  }
+  expect_error(g, {"'gemma3.block_count'", "is 1073741824; at most 4096 layers"});
+
   g = valid_gguf();
   g.kv.emplace_back("x.bad_type", std::string("\x0d\0\0\0", 4));
   expect_error(g, {"'x.bad_type'", "unknown value type 13"});

@@ -140,29 +140,29 @@ TEST(AddedTokens, FlagsFollowHf) {
   json strip = added(9, "[M]", false);
   strip["lstrip"] = true;
   strip["rstrip"] = true;
-  j["added_tokens"] = {strip};
+  j["added_tokens"] = json::array({strip});
   auto t = load_ok(j);
   EXPECT_EQ(t->encode("a [M] b"), (Ids{1, 9, 2}));  // the spaces around [M] are swallowed
   EXPECT_EQ(t->encode("a \t[M]\n b"), (Ids{1, 9, 2}));
 
-  j["added_tokens"] = {added(9, "[M]", false)};
+  j["added_tokens"] = json::array({added(9, "[M]", false)});
   t = load_ok(j);
   EXPECT_EQ(t->encode("a [M] a"), (Ids{1, 7, 9, 8}));  // "a▁", [M], "▁a"
 
   json single = added(9, "[M]", false);
   single["single_word"] = true;
-  j["added_tokens"] = {single};
+  j["added_tokens"] = json::array({single});
   t = load_ok(j);
   EXPECT_EQ(t->encode("a[M] [M]"), (Ids{1, 14, 15, 16, 7, 9}));  // the first [M] touches a word
 }
 
 TEST(AddedTokens, NormalizedTokensMatchNormalizedText) {
   json j = base_json(json::array());
-  j["added_tokens"] = {added(11, "x y", false, /*normalized=*/true)};
+  j["added_tokens"] = json::array({added(11, "x y", false, /*normalized=*/true)});
   auto t = load_ok(j);
   EXPECT_EQ(t->encode("x y"), (Ids{11}));            // matched as "x▁y" after normalization
   EXPECT_EQ(t->encode("ax yb"), (Ids{1, 11, 2}));
-  j["added_tokens"] = {added(11, "x y", false, /*normalized=*/false)};
+  j["added_tokens"] = json::array({added(11, "x y", false, /*normalized=*/false)});
   t = load_ok(j);
   EXPECT_EQ(t->encode("x y"), (Ids{11}));            // matched on the raw text
   EXPECT_EQ(t->encode("x\u2581y"), (Ids{18, 7, 19}));  // raw "x▁y" is not "x y"
@@ -170,7 +170,7 @@ TEST(AddedTokens, NormalizedTokensMatchNormalizedText) {
 
 TEST(AddedTokens, SpecialTokensCanBePlainText) {
   json j = base_json(json::array());
-  j["added_tokens"] = {added(10, "<s>", true), added(13, "s>", false)};
+  j["added_tokens"] = json::array({added(10, "<s>", true), added(13, "s>", false)});
   auto t = load_ok(j);
   EXPECT_EQ(t->encode("<s>a"), (Ids{10, 1}));
   // parse_special=false: "<s>" is skipped and, as in HF, not rescanned, so "s>" inside is not
@@ -186,7 +186,7 @@ TEST(AddedTokens, SpecialTokensCanBePlainText) {
 
 TEST(TokenizerConfig, NamesAndTemplate) {
   json j = base_json(json::array());
-  j["added_tokens"] = {added(10, "<s>", true)};
+  j["added_tokens"] = json::array({added(10, "<s>", true)});
   auto t = load_ok(j, R"({"bos_token": {"content": "<s>"}, "eos_token": "<s>", "pad_token": null,
                           "chat_template": [{"name": "tool_use", "template": "T1"}, {"name": "default", "template": "T2"}]})");
   EXPECT_EQ(t->bos_id(), 10);

@@ -45,7 +45,7 @@ TEST(ToolRequest, ToolsDefaultToAutoAndParallel) {
 }
 
 TEST(ToolRequest, ParsesEveryChoiceForm) {
-  json tools = {weather_tool()};
+  json tools = json::array({weather_tool()});
   EXPECT_EQ(request_of({{"tools", tools}, {"tool_choice", "none"}}).choice.kind, ToolChoice::Kind::kNone);
   EXPECT_EQ(request_of({{"tools", tools}, {"tool_choice", "auto"}}).choice.kind, ToolChoice::Kind::kAuto);
   EXPECT_EQ(request_of({{"tools", tools}, {"tool_choice", "required"}}).choice.kind, ToolChoice::Kind::kRequired);
@@ -63,7 +63,7 @@ TEST(ToolRequest, MissingParametersMeanAnEmptyObjectSchema) {
 }
 
 TEST(ToolRequest, ErrorsNameTheField) {
-  json tools = {weather_tool()};
+  json tools = json::array({weather_tool()});
   EXPECT_EQ(error_of({{"tools", "x"}}).param, "tools");
   EXPECT_EQ(error_of({{"tools", json::array()}}).param, "tools");
   EXPECT_EQ(error_of({{"tools", {1}}}).param, "tools[0]");
