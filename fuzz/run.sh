@@ -35,7 +35,6 @@ if ((${#targets[@]} == 0)); then
   for f in fuzz/*_fuzz.cc; do targets+=("$(basename "$f" _fuzz.cc)"); done
 fi
 
-command -v clang++ >/dev/null || { echo "fuzz/run.sh: clang++ is needed (tools/install_deps.sh installs it)" >&2; exit 1; }
 ((build_first)) && tools/configure_sanitized.sh "$build"
 ((build_first)) && cmake --build "$build" -j "$jobs" --target "${targets[@]/%/_fuzz}"
 

@@ -16,15 +16,18 @@ std::string key(const char* suffix) { return std::string(kArch) + "." + suffix; 
 
 
 // An integer hyper-parameter that must fit the config's int32 fields.
-Status read_int(const GgufFile& g, const std::string& k, int32_t* out, bool required, int64_t min_value = 1) {
+constexpr int64_t kMaxInt = int64_t{1} << 30;
+Status read_int(const GgufFile& g, const std::string& k, int32_t* out, bool required, int64_t min_value = 1,
+                int64_t max_value = kMaxInt) {
   auto v = g.optional_uint(k);
   if (!v) return std::move(v).take_error();
   if (!*v) {
     if (required) return make_error(g.path_string() + ": missing metadata key '" + k + "'");
     return ok_status();
   }
-  if (static_cast<int64_t>(**v) < min_value || **v > (uint64_t{1} << 30))
-    return g.key_error(k, "is out of range: " + std::to_string(**v));
+  if (static_cast<int64_t>(**v) < min_value || **v > static_cast<uint64_t>(max_value))
+    return g.key_error(k, "is out of range: " + std::to_string(**v) + " (allowed: " + std::to_string(min_value) +
+                              " to " + std::to_string(max_value) + ")");
   *out = static_cast<int32_t>(**v);
   return ok_status();
 }
@@ -80,10 +83,7 @@ Result<ModelConfig> gguf_model_config(const GgufFile& g) {
   ModelConfig c;
   c.weight_prefix = "";
   G3_TRY(read_int(g, key("embedding_length"), &c.hidden_size, true));
-  G3_TRY(read_int(g, key("block_count"), &c.num_layers, true));
-  if (c.num_layers > kMaxLayers)
-    return g.key_error(key("block_count"), "is " + std::to_string(c.num_layers) + "; at most " +
-                                               std::to_string(kMaxLayers) + " layers are supported");
+  G3_TRY(read_int(g, key("block_count"), &c.num_layers, true, 1, kMaxLayers));
   G3_TRY(read_int(g, key("feed_forward_length"), &c.intermediate_size, true));
   G3_TRY(read_head_count(g, key("attention.head_count"), &c.num_heads, true));
   c.num_kv_heads = c.num_heads;
